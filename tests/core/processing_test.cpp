@@ -56,7 +56,7 @@ std::string account_transfer(std::int64_t debtor, std::int64_t creditor, std::st
 
 std::string account_purge(std::int64_t debtor, std::int64_t creditor) {
   return fmt::format(R"({{"type": "AccountPurge", "debtor_id": {}, "creditor_id": {}, )"
-                     R"("creation_date": "2023-01-01", "ts": "2023-06-01T00:00:00+00:00"}})",
+                     R"("creation_date": "2022-01-01", "ts": "2022-12-01T00:00:00+00:00"}})",
                      debtor, creditor);
 }
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstring>
 
 namespace swpt::stomp {
@@ -48,6 +49,31 @@ std::size_t find_byte(std::string_view buf, char c, std::size_t from, std::size_
   return p ? static_cast<std::size_t>(static_cast<const char*>(p) - buf.data()) : npos;
 }
 
+// The position of the first byte of line[from, size) whose class is not
+// plain, or the size. Eight bytes at a time: header lines are mostly plain
+// ASCII, and this is the parser's innermost loop.
+std::size_t find_special(std::string_view line, std::size_t from) noexcept {
+  std::size_t i = from;
+  if constexpr (std::endian::native == std::endian::little) {
+    constexpr std::uint64_t ones = 0x0101010101010101, highs = 0x8080808080808080;
+    // High bit of each byte equal to `c` (exact for the lowest such byte,
+    // which is all countr_zero looks at).
+    const auto equal = [](std::uint64_t w, char c) {
+      const std::uint64_t x = w ^ (ones * static_cast<unsigned char>(c));
+      return (x - ones) & ~x & highs;
+    };
+    for (; i + 8 <= line.size(); i += 8) {
+      std::uint64_t w;
+      std::memcpy(&w, line.data() + i, 8);
+      const std::uint64_t special =
+          (w & highs) | equal(w, ':') | equal(w, '\\') | equal(w, '\r') | equal(w, '\0');
+      if (special) return i + static_cast<std::size_t>(std::countr_zero(special)) / 8;
+    }
+  }
+  while (i < line.size() && class_of(line[i]) == plain) ++i;
+  return i;
+}
+
 // A complete header line (EOL stripped) sorted out in one pass.
 struct line_classes {
   std::size_t colon = npos;  // the first ':'
@@ -57,15 +83,16 @@ struct line_classes {
 
 line_classes classify(std::string_view line) noexcept {
   line_classes lc;
-  std::size_t i = 0;
-  for (; i < line.size(); ++i) {
+  std::size_t i = find_special(line, 0);
+  for (; i < line.size(); i = find_special(line, i + 1)) {
     const std::uint8_t c = class_of(line[i]);
     if (c == colon) break;
     lc.key |= c;
   }
   if (i == line.size()) return lc;
   lc.colon = i;
-  for (++i; i < line.size(); ++i) lc.value |= class_of(line[i]);
+  for (i = find_special(line, i + 1); i < line.size(); i = find_special(line, i + 1))
+    lc.value |= class_of(line[i]);
   return lc;
 }
 

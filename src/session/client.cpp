@@ -1,0 +1,252 @@
+#include "session/client.hpp"
+
+#include "session/connection.hpp"
+#include "session/identity.hpp"
+
+#include <asio/connect.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/this_coro.hpp>
+#include <openssl/ssl.h>
+
+#include <algorithm>
+#include <deque>
+#include <random>
+
+namespace swpt::session {
+
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+
+bool is_ip_address(const std::string& host) {
+  std::error_code ec;
+  asio::ip::make_address(host, ec);
+  return !ec;
+}
+
+// A uniformly random order of the distinct servers; a server listed twice
+// is twice as likely to come first, as swpt-stomp.rst intends.
+std::vector<nodedata::server_address> connection_order(std::vector<nodedata::server_address> servers) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::shuffle(servers.begin(), servers.end(), rng);
+  std::vector<nodedata::server_address> order;
+  for (auto& s : servers)
+    if (std::none_of(order.begin(), order.end(), [&](const auto& o) { return o.host == s.host && o.port == s.port; }))
+      order.push_back(std::move(s));
+  return order;
+}
+
+}  // namespace
+
+class client_session final : public connection {
+ public:
+  client_session(tls_stream stream, const client_target& target, const client_settings& settings,
+                 message_source& source, log::logger logger)
+      : connection{std::move(stream), settings.times, settings.limits, std::move(logger)},
+        target_{target},
+        settings_{settings},
+        source_{source},
+        wake_sender_{this->stream().get_executor()} {}
+
+  asio::awaitable<client_outcome> communicate();
+
+ private:
+  asio::awaitable<void> protocol();
+  asio::awaitable<void> frames();
+  asio::awaitable<void> sender();
+  asio::awaitable<void> connect_deadline();
+  void on_connected(const stomp::frame_view& f);
+  void on_receipt(const stomp::frame_view& f);
+  void send_message(const outgoing_message& m);
+  void fail(std::string_view message) {
+    if (closing()) return;
+    logger().error("Protocol error: {} ({})", message, target_.peer_id);
+    close();
+  }
+  void on_silence(double seconds) override {
+    logger().warning("No data received for {:.3f} seconds. ({})", seconds, target_.peer_id);
+    close();
+  }
+
+  const client_target& target_;
+  const client_settings& settings_;
+  message_source& source_;
+  bool connected_ = false;
+  bool completed_ = false;
+  std::deque<std::string> in_flight_;  // sent, not yet receipted, in sending order
+  std::optional<std::string> disconnect_receipt_;
+  event wake_sender_;
+};
+
+asio::awaitable<client_outcome> client_session::communicate() {
+  const auto& m = target_.manifest;
+  const std::string heartbeat = stomp::format_heartbeat(times().heartbeat);
+  std::vector<stomp::header_view> headers{{"accept-version", "1.2"}, {"host", m.host}, {"heart-beat", heartbeat}};
+  if (m.login) headers.emplace_back("login", *m.login);
+  if (m.passcode) headers.emplace_back("passcode", *m.passcode);
+  stomp::serialize_frame(outbox(), "STOMP", headers, {});
+  wake_writer();
+
+  logger().info("Opened STOMP connection to {}", remote());
+  co_await run(protocol());
+  logger().info("Closed STOMP connection to {}", remote());
+  co_return completed_ ? client_outcome::completed : client_outcome::failed;
+}
+
+asio::awaitable<void> client_session::protocol() {
+  co_await (frames() || sender() || connect_deadline());
+}
+
+asio::awaitable<void> client_session::frames() {
+  while (!closing()) {
+    auto next = co_await read_frame();
+    if (auto* failed = std::get_if<read_failure>(&next)) {
+      if (failed->protocol) fail(failed->error.message());
+      else if (!completed_) logger().warning("Connection to {} lost: {}", remote(), failed->error.message());
+      co_return;
+    }
+    const auto& f = std::get<stomp::frame_view>(next);
+    if (f.command == "CONNECTED") {
+      on_connected(f);
+    } else if (f.command == "RECEIPT") {
+      on_receipt(f);
+    } else if (f.command == "ERROR") {
+      fail(fmt::format("Received server error \"{}\".", f.header("message").value_or("")));
+    } else {
+      fail(fmt::format("Received unexpected command \"{}\".", f.command));
+    }
+  }
+}
+
+void client_session::on_connected(const stomp::frame_view& f) {
+  if (connected_) return fail("Received CONNECTED command more than once.");
+  if (f.header("version") != "1.2") return fail("Received wrong protocol version.");
+  const auto peer = stomp::parse_heartbeat(f.header("heart-beat").value_or("0,0"));
+  if (!peer) return fail("Received invalid heart-beat value.");
+  connected_ = true;
+  start_heartbeats(stomp::negotiate(times().heartbeat, *peer));
+  wake_sender_.notify();
+}
+
+void client_session::on_receipt(const stomp::frame_view& f) {
+  if (!connected_) return fail("Received another command before CONNECTED.");
+  const auto id = f.header("receipt-id");
+  if (!id) return fail("RECEIPT command without a receipt ID.");
+  const auto it = std::find(in_flight_.begin(), in_flight_.end(), *id);
+  if (it == in_flight_.end()) {
+    logger().warning("Protocol warning: Received an unknown receipt ID \"{}\". ({})", *id, target_.peer_id);
+    return;
+  }
+  in_flight_.erase(in_flight_.begin(), std::next(it));
+  source_.confirm(*id);
+  if (disconnect_receipt_ && *id == *disconnect_receipt_) {
+    completed_ = true;
+    return close();
+  }
+  wake_sender_.notify();
+}
+
+asio::awaitable<void> client_session::sender() {
+  while (!connected_) co_await wake_sender_.wait();
+  for (;;) {
+    while (in_flight_.size() >= settings_.buffer) co_await wake_sender_.wait();
+    std::optional<outgoing_message> m;
+    try {
+      m = co_await source_.next();
+    } catch (const std::exception& e) {
+      // The source failed: close at once; whatever is unconfirmed comes again.
+      logger().error("Message source for {} failed: {}", target_.peer_id, e.what());
+      close();
+      co_return;
+    }
+    if (!m) break;
+    send_message(*m);
+  }
+  // The source has ended: finish gracefully.
+  if (in_flight_.empty()) {
+    completed_ = true;
+    close();
+  } else {
+    disconnect_receipt_ = in_flight_.back();
+    send("DISCONNECT", {{"receipt", *disconnect_receipt_}});
+  }
+  co_await until_closing();
+}
+
+void client_session::send_message(const outgoing_message& m) {
+  send("SEND",
+       {{"destination", target_.manifest.destination},
+        {"type", m.type},
+        {"content-type", "application/json"},
+        {"persistent", "true"},
+        {"receipt", m.id}},
+       m.body);
+  in_flight_.push_back(m.id);
+}
+
+asio::awaitable<void> client_session::connect_deadline() {
+  asio::steady_timer timer{stream().get_executor(), times().connect_timeout};
+  co_await timer.async_wait(nothrow);
+  if (!connected_) fail("No response from peer.");
+  co_await until_closing();
+}
+
+namespace {
+
+// TCP, then TLS, then the server's identity; nullopt with a log line if any fails.
+asio::awaitable<std::optional<tls_stream>> open_stream(asio::ssl::context& tls, const client_target& target,
+                                                       const nodedata::server_address& server,
+                                                       const timing& times, const log::logger& logger) {
+  const auto ex = co_await asio::this_coro::executor;
+  tcp::resolver resolver{ex};
+  auto [rec, endpoints] = co_await resolver.async_resolve(server.host, std::to_string(server.port), nothrow);
+  if (rec) {
+    logger.warning("Cannot resolve {}: {}", server.host, rec.message());
+    co_return std::nullopt;
+  }
+  tls_stream stream{ex, tls};
+  asio::steady_timer timer{ex, times.connect_timeout};
+  auto connected = co_await (asio::async_connect(stream.next_layer(), endpoints, nothrow) || timer.async_wait(nothrow));
+  if (connected.index() == 1 || std::get<0>(std::get<0>(connected))) {
+    logger.warning("Cannot connect to {}:{}", server.host, server.port);
+    co_return std::nullopt;
+  }
+  std::error_code ignored;
+  stream.next_layer().set_option(tcp::no_delay(true), ignored);
+  // SNI for DNS names, as other TLS clients send it; never for IP literals.
+  if (!is_ip_address(server.host))
+    SSL_ctrl(stream.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+             const_cast<char*>(server.host.c_str()));
+
+  timer.expires_after(times.handshake_timeout);
+  auto shaken = co_await (stream.async_handshake(asio::ssl::stream_base::client, nothrow) || timer.async_wait(nothrow));
+  if (shaken.index() == 1) {
+    logger.warning("SSL handshake with {}:{} timed out", server.host, server.port);
+    co_return std::nullopt;
+  }
+  if (auto [ec] = std::get<0>(shaken); ec) {
+    logger.warning("SSL handshake with {}:{} failed: {}", server.host, server.port, ec.message());
+    co_return std::nullopt;
+  }
+  if (node_id_of(SSL_get0_peer_certificate(stream.native_handle())) != target.peer_id) {
+    logger.error("Protocol error: Invalid certificate subject. ({}:{})", server.host, server.port);
+    co_return std::nullopt;
+  }
+  co_return std::move(stream);
+}
+
+}  // namespace
+
+asio::awaitable<client_outcome> run_client(asio::ssl::context& tls, const client_target& target,
+                                           const client_settings& settings, message_source& source,
+                                           log::logger logger) {
+  for (const auto& server : connection_order(target.manifest.servers)) {
+    auto stream = co_await open_stream(tls, target, server, settings.times, logger);
+    if (!stream) continue;
+    auto session = std::make_shared<client_session>(std::move(*stream), target, settings, source, logger);
+    co_return co_await session->communicate();
+  }
+  co_return client_outcome::unreachable;
+}
+
+}  // namespace swpt::session

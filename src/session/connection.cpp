@@ -1,0 +1,168 @@
+#include "session/connection.hpp"
+
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/write.hpp>
+
+namespace swpt::session {
+
+using namespace asio::experimental::awaitable_operators;
+using clock = std::chrono::steady_clock;
+
+namespace {
+
+// Bytes asked of the stream per read: big enough for dozens of typical SEND
+// frames, small enough for thousands of idle connections.
+constexpr std::size_t read_chunk = 16 * 1024;
+
+// How often the watchdog looks at the time of the last received byte.
+constexpr auto watchdog_period = std::chrono::seconds{5};
+
+std::string describe(const tls_stream& stream) {
+  std::error_code ec;
+  const auto ep = stream.next_layer().remote_endpoint(ec);
+  if (ec) return "(unknown peer)";
+  return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+}  // namespace
+
+asio::awaitable<void> event::wait() {
+  timer_.expires_at(asio::steady_timer::time_point::max());
+  co_await timer_.async_wait(nothrow);
+}
+
+connection::connection(tls_stream stream, const timing& times, const stomp::parser_limits& limits,
+                       log::logger logger)
+    : stream_{std::move(stream)},
+      times_{times},
+      logger_{std::move(logger)},
+      remote_{describe(stream_)},
+      parser_{limits},
+      writer_wake_{stream_.get_executor()},
+      closing_event_{stream_.get_executor()},
+      heartbeat_start_{stream_.get_executor()},
+      last_received_{clock::now()},
+      close_deadline_{stream_.get_executor()} {}
+
+asio::awaitable<std::variant<stomp::frame_view, read_failure>> connection::read_frame() {
+  for (;;) {
+    in_begin_ += std::exchange(pending_drop_, 0);
+    auto r = parser_.parse(std::string_view{in_}.substr(in_begin_));
+    switch (r.status) {
+      case stomp::parse_status::heartbeat:
+        in_begin_ += r.consumed;
+        continue;
+      case stomp::parse_status::frame:
+        pending_drop_ = r.consumed;
+        co_return r.frame;
+      case stomp::parse_status::error:
+        co_return read_failure{r.error, true};
+      case stomp::parse_status::need_more:
+        break;
+    }
+    // Keep only the unconsumed tail (a partial frame, at most a few KiB).
+    in_.erase(0, in_begin_);
+    in_begin_ = 0;
+    const std::size_t kept = in_.size();
+    in_.resize(kept + read_chunk);
+    auto [ec, n] = co_await stream_.async_read_some(asio::buffer(in_.data() + kept, read_chunk), nothrow);
+    in_.resize(kept + n);
+    if (ec) co_return read_failure{ec, false};
+    last_received_ = clock::now();
+  }
+}
+
+void connection::send(std::string_view command, std::initializer_list<stomp::header_view> headers,
+                      std::string_view body) {
+  stomp::serialize_frame(outbox_, command, headers, body);
+  writer_wake_.notify();
+}
+
+void connection::close() {
+  if (closing_) return;
+  closing_ = true;
+  closing_event_.notify();
+  writer_wake_.notify();
+  close_deadline_.expires_after(times_.close_timeout);
+  close_deadline_.async_wait([self = shared_from_this()](std::error_code ec) {
+    if (!ec) self->stream_.next_layer().close(ec);  // a peer that does not read loses its last frames
+  });
+}
+
+asio::awaitable<void> connection::run(asio::awaitable<void> protocol) {
+  auto reading = [&]() -> asio::awaitable<void> {
+    co_await (std::move(protocol) || heartbeats() || watchdog() || until_closing());
+    close();
+  };
+  co_await (reading() && writer());
+
+  if (stream_.next_layer().is_open()) {
+    asio::steady_timer timer{stream_.get_executor(), times_.close_timeout};
+    co_await (stream_.async_shutdown(nothrow) || timer.async_wait(nothrow));
+  }
+  std::error_code ignored;
+  stream_.next_layer().close(ignored);
+  close_deadline_.cancel();
+}
+
+void connection::start_heartbeats(const stomp::heartbeat_intervals& intervals) {
+  intervals_ = intervals;
+  heartbeats_started_ = true;
+  last_received_ = clock::now();
+  heartbeat_start_.notify();
+}
+
+asio::awaitable<void> connection::writer() {
+  std::string writing;
+  for (;;) {
+    if (outbox_.empty()) {
+      if (closing_) co_return;
+      co_await writer_wake_.wait();
+      continue;
+    }
+    writing.swap(outbox_);
+    auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(writing), nothrow);
+    writing.clear();
+    if (ec) {
+      outbox_.clear();
+      close();
+      co_return;
+    }
+  }
+}
+
+asio::awaitable<void> connection::heartbeats() {
+  while (!heartbeats_started_) co_await heartbeat_start_.wait();
+  if (intervals_.send.count() == 0) co_return co_await until_closing();
+  asio::steady_timer timer{stream_.get_executor()};
+  for (;;) {
+    timer.expires_after(intervals_.send);
+    co_await timer.async_wait(nothrow);
+    if (outbox_.empty()) {
+      outbox_ += '\n';
+      writer_wake_.notify();
+    }
+  }
+}
+
+asio::awaitable<void> connection::watchdog() {
+  while (!heartbeats_started_) co_await heartbeat_start_.wait();
+  if (intervals_.receive.count() == 0) co_return co_await until_closing();
+  const auto limit = intervals_.receive + times_.network_delay;
+  asio::steady_timer timer{stream_.get_executor()};
+  for (;;) {
+    timer.expires_after(std::min<clock::duration>(watchdog_period, limit));
+    co_await timer.async_wait(nothrow);
+    const auto silent = clock::now() - last_received_;
+    if (silent > limit) {
+      on_silence(std::chrono::duration<double>(silent).count());
+      co_return;
+    }
+  }
+}
+
+asio::awaitable<void> connection::until_closing() {
+  while (!closing_) co_await closing_event_.wait();
+}
+
+}  // namespace swpt::session

@@ -1,0 +1,126 @@
+#pragma once
+// The machinery every STOMP connection shares, whichever side opened it: a
+// TLS stream, the frame reader, one writer coroutine fed by an outbox,
+// heart-beats, the watchdog and an orderly close. The server and client
+// sessions derive from it and add the protocol of their side.
+//
+// Thread contract: a connection and everything it runs live on one
+// single-threaded executor (the io_context run by one thread); only
+// confirmation handlers come from other threads, and they post().
+
+#include "core/stomp/heartbeat.hpp"
+#include "core/stomp/parser.hpp"
+#include "core/stomp/serializer.hpp"
+#include "log/log.hpp"
+#include "session/settings.hpp"
+
+#include <asio/awaitable.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/ssl/stream.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <variant>
+
+namespace swpt::session {
+
+using tcp = asio::ip::tcp;
+using tls_stream = asio::ssl::stream<tcp::socket>;
+
+// Completion token for I/O on the network path: errors come back as values.
+inline constexpr auto nothrow = asio::experimental::as_tuple(asio::use_awaitable);
+
+// A wake-up signal between coroutines of one connection. A waiter checks
+// its condition before waiting; on a single-threaded executor nothing can
+// run between that check and the wait, so no notification is lost.
+class event {
+ public:
+  explicit event(const asio::any_io_executor& ex) : timer_{ex, asio::steady_timer::time_point::max()} {}
+  asio::awaitable<void> wait();
+  void notify() { timer_.cancel(); }
+
+ private:
+  asio::steady_timer timer_;
+};
+
+// Why reading stopped: end of stream, an I/O error, or a broken frame
+// (then `error` is a stomp::errc whose message() is the ERROR text).
+struct read_failure {
+  std::error_code error;
+  bool protocol = false;
+};
+
+class connection : public std::enable_shared_from_this<connection> {
+ public:
+  connection(tls_stream stream, const timing& times, const stomp::parser_limits& limits,
+             log::logger logger);
+  virtual ~connection() = default;
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+
+  tls_stream& stream() noexcept { return stream_; }
+  const std::string& remote() const noexcept { return remote_; }
+  bool closing() const noexcept { return closing_; }
+
+ protected:
+  // The next frame, reading from the stream when none is buffered. The view
+  // is valid until the next call.
+  asio::awaitable<std::variant<stomp::frame_view, read_failure>> read_frame();
+
+  // Queues a frame (or a heart-beat EOL) for the writer.
+  void send(std::string_view command, std::initializer_list<stomp::header_view> headers,
+            std::string_view body = {});
+  std::string& outbox() noexcept { return outbox_; }
+  void wake_writer() { writer_wake_.notify(); }
+
+  // Stops reading and heart-beats; the writer still delivers what is queued,
+  // but only for timing::close_timeout, after which the socket is closed.
+  void close();
+
+  // Runs `protocol` (the side's reading loop) with the writer, heart-beats
+  // and the watchdog until close(), then shuts TLS down. `on_silence` is
+  // called when the watchdog gives up (the peer sent nothing for too long).
+  asio::awaitable<void> run(asio::awaitable<void> protocol);
+
+  // Starts heart-beats and the watchdog with the negotiated intervals.
+  void start_heartbeats(const stomp::heartbeat_intervals& intervals);
+  virtual void on_silence(double seconds) = 0;
+
+  // Completes once close() has been called.
+  asio::awaitable<void> until_closing();
+
+  const timing& times() const noexcept { return times_; }
+  const log::logger& logger() const noexcept { return logger_; }
+
+ private:
+  asio::awaitable<void> writer();
+  asio::awaitable<void> heartbeats();
+  asio::awaitable<void> watchdog();
+
+  tls_stream stream_;
+  timing times_;
+  log::logger logger_;
+  std::string remote_;
+
+  stomp::parser parser_;
+  std::string in_;                // received bytes; [in_begin_, in_.size()) not yet consumed
+  std::size_t in_begin_ = 0;
+  std::size_t pending_drop_ = 0;  // consumed by the frame last returned
+
+  std::string outbox_;
+  event writer_wake_;
+  event closing_event_;
+  event heartbeat_start_;
+  bool closing_ = false;
+  bool heartbeats_started_ = false;
+  stomp::heartbeat_intervals intervals_;
+  std::chrono::steady_clock::time_point last_received_;
+  asio::steady_timer close_deadline_;
+};
+
+}  // namespace swpt::session

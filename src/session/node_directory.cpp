@@ -1,0 +1,40 @@
+#include "session/node_directory.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/use_awaitable.hpp>
+
+namespace swpt::session {
+
+peer_context make_peer_context(const nodedata::owner_data& owner, const nodedata::peer_data& peer) {
+  return {owner.type, peer.type, owner.creditors, owner.debtors, peer.creditors, peer.debtors};
+}
+
+node_directory::node_directory(nodedata::database db, asio::any_io_executor file_io, settings s)
+    : db_{std::move(db)}, file_io_{std::move(file_io)}, settings_{s}, owner_{db_.read_owner()} {}
+
+asio::awaitable<std::optional<peer_context>> node_directory::find_active(std::string node_id) {
+  const auto now = std::chrono::steady_clock::now();
+  if (const auto it = cache_.find(node_id); it != cache_.end()) {
+    if (now < it->second.expires) co_return it->second.peering;
+    cache_.erase(it);
+  }
+
+  auto peer = co_await asio::co_spawn(
+      file_io_, [this, &node_id]() -> asio::awaitable<std::optional<nodedata::peer_data>> {
+        co_return db_.find_peer(node_id, /*active_only=*/true);
+      },
+      asio::use_awaitable);
+  if (!peer) co_return std::nullopt;
+
+  auto peering = make_peer_context(owner_, *peer);
+  // Full: forget the entry closest to expiry (the oldest), not the newest as
+  // the original does.
+  if (cache_.size() >= settings_.max_cached_peers && !cache_.empty())
+    cache_.erase(std::min_element(cache_.begin(), cache_.end(), [](const auto& a, const auto& b) {
+      return a.second.expires < b.second.expires;
+    }));
+  if (settings_.max_cached_peers > 0) cache_[node_id] = entry{peering, now + settings_.cache_lifetime};
+  co_return peering;
+}
+
+}  // namespace swpt::session

@@ -1,0 +1,383 @@
+#include "session/server.hpp"
+
+#include "session/connection.hpp"
+#include "session/identity.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/ip/v6_only.hpp>
+#include <asio/post.hpp>
+#include <openssl/ssl.h>
+
+#include <deque>
+#include <random>
+
+namespace swpt::session {
+
+using namespace asio::experimental::awaitable_operators;
+using clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::string_view default_content_type = "application/octet-stream";
+
+bool accepts_stomp_12(std::string_view versions) {
+  while (!versions.empty()) {
+    const auto comma = versions.find(',');
+    if (versions.substr(0, comma) == "1.2") return true;
+    if (comma == std::string_view::npos) break;
+    versions.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+clock::duration random_fraction_of(clock::duration period) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return clock::duration{std::uniform_int_distribution<clock::rep>{0, period.count()}(rng)};
+}
+
+}  // namespace
+
+// One accepted connection, from the TLS handshake to the close.
+class server_session final : public connection {
+ public:
+  server_session(server& owner, tls_stream stream)
+      : connection{std::move(stream), owner.settings_.times, owner.settings_.limits, owner.logger_},
+        owner_{owner},
+        confirmations_{this->stream().get_executor()} {}
+
+  const std::string& peer_id() const noexcept { return peer_id_; }
+
+  asio::awaitable<void> start();
+
+  // Sends ERROR with `message` (and, for a rejected message, its context)
+  // and closes. Later failures of a closing session are not reported.
+  void fail(std::string_view message) {
+    if (closing()) return;
+    logger().warning("Protocol error: {} ({})", message, remote());
+    send("ERROR", {{"message", message}});
+    close();
+  }
+
+ private:
+  struct rejected {
+    std::string_view receipt, type, content_type, body;
+  };
+  struct pending {
+    std::string receipt;
+    bool confirmed = false;
+  };
+
+  void fail(std::string_view message, const rejected& m) {
+    if (closing()) return;
+    logger().warning("Protocol error: {} ({})", message, remote());
+    send("ERROR",
+         {{"message", message}, {"receipt-id", m.receipt}, {"type", m.type}, {"content-type", m.content_type}},
+         m.body);
+    close();
+  }
+
+  asio::awaitable<void> admit();
+  asio::awaitable<void> protocol();
+  asio::awaitable<void> connect_deadline();
+  asio::awaitable<void> on_frame(const stomp::frame_view& f);
+  void on_connect(const stomp::frame_view& f);
+  asio::awaitable<void> on_send(const stomp::frame_view& f);
+  void on_disconnect(const stomp::frame_view& f);
+  asio::awaitable<bool> peer_still_active();
+  message_sink::confirm_handler confirm_handler(std::uint64_t seq);
+  void on_confirmed(std::uint64_t seq, std::error_code ec);
+  void on_silence(double seconds) override {
+    fail(fmt::format("No data received for {:.3f} seconds.", seconds));
+  }
+
+  server& owner_;
+  std::string peer_id_;
+  std::optional<peer_context> peer_;
+  std::string expected_destination_;  // "/exchange/<the owner's *_in exchange>"
+  bool admitted_ = false;
+  bool connected_ = false;
+  std::optional<std::string> disconnect_receipt_;
+
+  // Received messages not yet receipted, oldest first; pending_.front() has
+  // sequence number first_seq_. The sink confirms by sequence number.
+  std::deque<pending> pending_;
+  std::uint64_t first_seq_ = 0;
+  event confirmations_;  // the reader waits here while the buffer is full
+  clock::time_point next_peer_check_;
+
+  friend class server;
+};
+
+asio::awaitable<void> server_session::start() {
+  asio::steady_timer timer{stream().get_executor(), times().handshake_timeout};
+  auto outcome = co_await (stream().async_handshake(asio::ssl::stream_base::server, nothrow) ||
+                           timer.async_wait(nothrow));
+  if (outcome.index() == 1) {
+    logger().info("SSL handshake timed out ({})", remote());
+    co_return;
+  }
+  if (auto [ec] = std::get<0>(outcome); ec) {
+    logger().info("SSL handshake failed ({}): {}", remote(), ec.message());
+    co_return;
+  }
+  logger().info("Opened STOMP connection to {}", remote());
+  co_await admit();
+  co_await run(protocol());
+  logger().info("Closed STOMP connection to {}", remote());
+}
+
+// STOMP-BEHAVIOUR.md §3.5. Unlike the original, which answers only after
+// CONNECT, a refused peer gets its ERROR right after the handshake.
+asio::awaitable<void> server_session::admit() {
+  auto id = node_id_of(SSL_get0_peer_certificate(stream().native_handle()));
+  if (!id) co_return fail("Invalid certificate subject.");
+  peer_id_ = std::move(*id);
+  try {
+    peer_ = co_await owner_.peers_.find_active(peer_id_);
+  } catch (const std::exception& e) {
+    logger().error("Peer lookup failed for {}: {}", peer_id_, e.what());
+    co_return fail("Internal server error.");
+  }
+  if (!peer_) co_return fail("Unknown peer serial number.");
+  if (!owner_.admit(*this)) co_return fail("Too many connections from one peer.");
+  admitted_ = true;
+  expected_destination_ = fmt::format("/exchange/{}", inbound_exchange(peer_->owner_type));
+  next_peer_check_ = clock::now() + random_fraction_of(owner_.settings_.peer_check_period);
+}
+
+asio::awaitable<void> server_session::protocol() {
+  auto frames = [this]() -> asio::awaitable<void> {
+    const std::size_t buffer = owner_.settings_.buffer;
+    while (!closing()) {
+      // Flow control: stop reading at `buffer` unconfirmed messages and
+      // resume at a quarter of that, so reads come in batches.
+      if (pending_.size() >= buffer)
+        while (pending_.size() > buffer / 4 && !closing()) co_await confirmations_.wait();
+      auto next = co_await read_frame();
+      if (auto* failed = std::get_if<read_failure>(&next)) {
+        if (failed->protocol) fail(failed->error.message());
+        co_return;
+      }
+      co_await on_frame(std::get<stomp::frame_view>(next));
+    }
+  };
+  co_await (frames() || connect_deadline());
+}
+
+asio::awaitable<void> server_session::connect_deadline() {
+  asio::steady_timer timer{stream().get_executor(), times().connect_timeout};
+  co_await timer.async_wait(nothrow);
+  if (!connected_ && !closing()) {
+    logger().warning("Protocol error: No response from peer. ({})", remote());
+    close();
+  }
+  co_await until_closing();
+}
+
+asio::awaitable<void> server_session::on_frame(const stomp::frame_view& f) {
+  if (disconnect_receipt_) co_return fail("Received command after DISCONNECT.");
+  if (f.command == "CONNECT" || f.command == "STOMP") co_return on_connect(f);
+  if (f.command == "SEND") {
+    if (!connected_) co_return fail("Received another command before CONNECT.");
+    co_return co_await on_send(f);
+  }
+  if (f.command == "DISCONNECT") {
+    if (!connected_) co_return fail("Received DISCONNECT before CONNECT.");
+    co_return on_disconnect(f);
+  }
+  fail(fmt::format("Received unexpected command \"{}\".", f.command));
+}
+
+void server_session::on_connect(const stomp::frame_view& f) {
+  if (connected_) return fail("Received CONNECT command more than once.");
+  if (!accepts_stomp_12(f.header("accept-version").value_or("")))
+    return fail("STOMP 1.2 is not supported by the client.");
+  const auto peer_heartbeat = stomp::parse_heartbeat(f.header("heart-beat").value_or("0,0"));
+  if (!peer_heartbeat) return fail("Received invalid heart-beat value.");
+  connected_ = true;
+  // Our own capabilities, as STOMP 1.2 says; each side negotiates for itself.
+  const auto own = times().heartbeat;
+  send("CONNECTED", {{"version", "1.2"}, {"heart-beat", stomp::format_heartbeat(own)}});
+  start_heartbeats(stomp::negotiate(own, *peer_heartbeat));
+}
+
+asio::awaitable<void> server_session::on_send(const stomp::frame_view& f) {
+  for (std::string_view required : {"receipt", "type", "destination"})
+    if (!f.header(required)) co_return fail(fmt::format("SEND command without a {} header.", required));
+  const rejected m{*f.header("receipt"), *f.header("type"), f.header("content-type").value_or(default_content_type),
+                   f.body};
+  const auto destination = *f.header("destination");
+  if (destination != expected_destination_)
+    co_return fail(fmt::format("Invalid SEND destination \"{}\".", destination), m);
+
+  auto message = process_received(*peer_, m.content_type, m.type, m.body, std::chrono::system_clock::now());
+  if (!message) co_return fail(message.error(), m);
+
+  std::string receipt{m.receipt};  // the frame view ends at the next suspension
+  if (!co_await peer_still_active()) co_return;
+  pending_.push_back({std::move(receipt)});
+  co_await owner_.sink_.submit(std::move(*message), confirm_handler(first_seq_ + pending_.size() - 1));
+}
+
+void server_session::on_disconnect(const stomp::frame_view& f) {
+  const auto receipt = f.header("receipt");
+  if (!receipt) return close();
+  if (pending_.empty()) {
+    send("RECEIPT", {{"receipt-id", *receipt}});
+    return close();
+  }
+  // Answered by on_confirmed once every earlier message is confirmed.
+  disconnect_receipt_ = std::string{*receipt};
+}
+
+// The periodic re-check of NODEDATA.md §7, made lazily before publishing.
+asio::awaitable<bool> server_session::peer_still_active() {
+  const auto now = clock::now();
+  if (now < next_peer_check_) co_return true;
+  next_peer_check_ = now + owner_.settings_.peer_check_period;
+  try {
+    if (!co_await owner_.peers_.find_active(peer_id_)) {
+      fail("The peer has been deactivated.");
+      co_return false;
+    }
+  } catch (const std::exception& e) {
+    logger().error("Peer lookup failed for {}: {}", peer_id_, e.what());
+    fail("Internal server error.");
+    co_return false;
+  }
+  co_return true;
+}
+
+message_sink::confirm_handler server_session::confirm_handler(std::uint64_t seq) {
+  // The sink may call from its own thread, after this session has ended.
+  auto weak = std::weak_ptr<server_session>{std::static_pointer_cast<server_session>(shared_from_this())};
+  return [weak, seq, ex = stream().get_executor()](std::error_code ec) {
+    asio::post(ex, [weak, seq, ec] {
+      if (auto self = weak.lock()) self->on_confirmed(seq, ec);
+    });
+  };
+}
+
+void server_session::on_confirmed(std::uint64_t seq, std::error_code ec) {
+  if (closing()) return;
+  if (ec) {
+    logger().error("Message from {} not stored: {}", peer_id_, ec.message());
+    return fail("Internal server error.");
+  }
+  pending_[seq - first_seq_].confirmed = true;
+  std::optional<std::string> last;
+  for (; !pending_.empty() && pending_.front().confirmed; ++first_seq_) {
+    last = std::move(pending_.front().receipt);
+    pending_.pop_front();
+  }
+  if (!last) return;  // an earlier message is still unconfirmed
+  if (disconnect_receipt_ && pending_.empty()) {
+    send("RECEIPT", {{"receipt-id", *disconnect_receipt_}});
+    return close();
+  }
+  send("RECEIPT", {{"receipt-id", *last}});
+  if (pending_.size() <= owner_.settings_.buffer / 4) confirmations_.notify();
+}
+
+server::server(asio::any_io_executor ex, asio::ssl::context& tls, server_settings settings, peer_directory& peers,
+               message_sink& sink, log::logger logger)
+    : ex_{std::move(ex)},
+      tls_{tls},
+      settings_{std::move(settings)},
+      peers_{peers},
+      sink_{sink},
+      logger_{std::move(logger)},
+      acceptor_{ex_} {}
+
+server::~server() = default;
+
+void server::listen() {
+  // Every interface: IPv6 with IPv4 mapped where the host has IPv6, else IPv4.
+  std::error_code ec;
+  acceptor_.open(tcp::v6(), ec);
+  if (!ec) acceptor_.set_option(asio::ip::v6_only{false}, ec);
+  const auto protocol = ec ? tcp::v4() : tcp::v6();
+  if (ec) {
+    if (acceptor_.is_open()) acceptor_.close();
+    acceptor_.open(tcp::v4());
+  }
+  acceptor_.set_option(tcp::acceptor::reuse_address(true));
+  acceptor_.bind(tcp::endpoint{protocol, settings_.port});
+  acceptor_.listen(settings_.backlog);
+  logger_.info("Started STOMP server at port {}.", port());
+}
+
+std::uint16_t server::port() const { return acceptor_.local_endpoint().port(); }
+
+asio::awaitable<void> server::serve() {
+  asio::steady_timer backoff{ex_};
+  while (acceptor_.is_open()) {
+    auto [ec, socket] = co_await acceptor_.async_accept(nothrow);
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
+    if (ec) {
+      // Out of file descriptors and the like: let the sessions end some.
+      logger_.warning("Accepting a connection failed: {}", ec.message());
+      backoff.expires_after(std::chrono::milliseconds{100});
+      co_await backoff.async_wait(nothrow);
+      continue;
+    }
+    asio::co_spawn(ex_, handle(std::move(socket)), [this](std::exception_ptr e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& x) {
+        logger_.error("STOMP session failed: {}", x.what());
+      }
+    });
+  }
+}
+
+asio::awaitable<void> server::handle(asio::ip::tcp::socket socket) {
+  std::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  auto session = std::make_shared<server_session>(*this, tls_stream{std::move(socket), tls_});
+  sessions_.insert(session);
+  struct cleanup {
+    server& s;
+    std::shared_ptr<server_session>& session;
+    ~cleanup() {
+      s.forget(*session);
+      s.sessions_.erase(session);
+    }
+  } guard{*this, session};
+  co_await session->start();
+}
+
+void server::stop() {
+  std::error_code ignored;
+  acceptor_.close(ignored);
+  for (const auto& s : sessions_) s->fail("The connection has been closed by the server.");
+}
+
+void server::disconnect_peer(std::string_view node_id, std::string_view reason) {
+  const auto it = by_peer_.find(node_id);
+  if (it == by_peer_.end()) return;
+  for (server_session* s : it->second) s->fail(reason);
+}
+
+std::size_t server::connection_count(std::string_view node_id) const {
+  const auto it = by_peer_.find(node_id);
+  return it == by_peer_.end() ? 0 : it->second.size();
+}
+
+bool server::admit(server_session& s) {
+  auto& sessions = by_peer_[s.peer_id()];
+  if (sessions.size() >= settings_.max_connections_per_peer) return false;
+  sessions.insert(&s);
+  return true;
+}
+
+void server::forget(server_session& s) {
+  if (!s.admitted_) return;
+  const auto it = by_peer_.find(s.peer_id());
+  it->second.erase(&s);
+  if (it->second.empty()) by_peer_.erase(it);
+}
+
+}  // namespace swpt::session

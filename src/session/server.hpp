@@ -1,0 +1,72 @@
+#pragma once
+// The STOMP server: accepts peers' TLS connections, admits the ones the
+// node database knows as active, and runs one server session per
+// connection (STOMP-BEHAVIOUR.md §3). Received messages are processed by
+// the core and handed to the message sink; a peer gets RECEIPT only for
+// what the sink confirmed.
+
+#include "log/log.hpp"
+#include "session/interfaces.hpp"
+#include "session/settings.hpp"
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/ssl/context.hpp>
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+
+namespace swpt::session {
+
+class server_session;
+
+class server {
+ public:
+  // `tls`, `peers` and `sink` must outlive the server and its sessions.
+  server(asio::any_io_executor ex, asio::ssl::context& tls, server_settings settings,
+         peer_directory& peers, message_sink& sink, log::logger logger = log::logger{"swpt_stomp.server"});
+  ~server();
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  // Binds to all interfaces on settings.port (0 picks a free port) and
+  // listens. Throws std::system_error (for instance, port in use).
+  void listen();
+  std::uint16_t port() const;
+
+  // Accepts connections until stop(); each runs in a coroutine of its own.
+  asio::awaitable<void> serve();
+
+  // Stops accepting, and ends every session.
+  void stop();
+
+  // Ends every connection of this peer with ERROR `reason` (the supervisor
+  // calls it when the peer is deactivated).
+  void disconnect_peer(std::string_view node_id, std::string_view reason = "The peer has been deactivated.");
+
+  std::size_t connection_count() const noexcept { return sessions_.size(); }
+  std::size_t connection_count(std::string_view node_id) const;
+
+ private:
+  friend class server_session;
+
+  asio::awaitable<void> handle(asio::ip::tcp::socket socket);
+  bool admit(server_session& s);        // false: too many connections from that peer
+  void forget(server_session& s);       // the session ended
+
+  asio::any_io_executor ex_;
+  asio::ssl::context& tls_;
+  server_settings settings_;
+  peer_directory& peers_;
+  message_sink& sink_;
+  log::logger logger_;
+  asio::ip::tcp::acceptor acceptor_;
+  std::set<std::shared_ptr<server_session>> sessions_;
+  std::map<std::string, std::set<server_session*>, std::less<>> by_peer_;
+};
+
+}  // namespace swpt::session

@@ -1,0 +1,49 @@
+#pragma once
+// Tunables of STOMP sessions, with the original's defaults.
+
+#include "core/stomp/heartbeat.hpp"
+#include "core/stomp/parser.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+namespace swpt::session {
+
+using namespace std::chrono_literals;
+using duration = std::chrono::steady_clock::duration;
+
+struct timing {
+  // What we can send and want to receive (`heart-beat:5000,30000`).
+  stomp::heartbeat_spec heartbeat{5000ms, 30000ms};
+  // Added to the receive interval before the watchdog gives up on a peer.
+  duration network_delay = 10s;
+  duration handshake_timeout = 5s;  // APP_SSL_HANDSHAKE_TIMEOUT
+  // From the end of the handshake until CONNECT (server) or CONNECTED
+  // (client) must have been processed.
+  duration connect_timeout = 10s;
+  // How long a closing connection may take to deliver its last frames.
+  duration close_timeout = 5s;
+};
+
+struct server_settings {
+  std::uint16_t port = 1234;            // SWPT_SERVER_PORT
+  int backlog = 100;                    // APP_STOMP_SERVER_BACKLOG
+  std::size_t max_connections_per_peer = 10;  // APP_MAX_CONNECTIONS_PER_PEER
+  // Unconfirmed messages per connection (SWPT_SERVER_BUFFER): reading stops
+  // at this many and resumes at a quarter of it.
+  std::size_t buffer = 100;
+  // APP_PEERS_CHECK_SECONDS: how often a connection re-checks that its peer
+  // is still active (first time at a random point within the period).
+  duration peer_check_period = 3600s;
+  timing times;
+  stomp::parser_limits limits;
+};
+
+struct client_settings {
+  std::size_t buffer = 100;  // SWPT_CLIENT_BUFFER: unconfirmed messages in flight
+  timing times;
+  stomp::parser_limits limits;
+};
+
+}  // namespace swpt::session
