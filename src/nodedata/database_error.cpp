@@ -1,5 +1,8 @@
 #include "nodedata/database_error.hpp"
 
+#include <iterator>
+#include <utility>
+
 #include <fmt/format.h>
 
 namespace swpt::nodedata {

@@ -2,7 +2,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "nodedata/database_url.hpp"
+#include "nodedata/nodedata.hpp"  // the umbrella header must compile on its own
 
 using swpt::nodedata::parse_database_url;
 

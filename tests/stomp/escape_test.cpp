@@ -50,6 +50,8 @@ TEST_CASE("escaping round-trips", "[stomp][escape]") {
     INFO(s);
     std::string e;
     append_escaped(e, s);
-    CHECK(unescaped(e) == ">" + std::string{s});
+    std::string expected = ">";
+    expected += s;
+    CHECK(unescaped(e) == expected);
   }
 }

@@ -2,6 +2,7 @@
 // The ten SMP message types and the direction each one travels: the "in"
 // group goes to an accounting authority, the "out" group comes from one.
 
+#include <cstddef>
 #include <optional>
 #include <string_view>
 

@@ -7,7 +7,6 @@
 namespace swpt::smp::detail {
 namespace {
 
-constexpr std::int64_t i64_max = std::numeric_limits<std::int64_t>::max();
 constexpr std::int64_t i32_min = std::numeric_limits<std::int32_t>::min();
 constexpr std::int64_t i32_max = std::numeric_limits<std::int32_t>::max();
 constexpr double infinity = std::numeric_limits<double>::infinity();

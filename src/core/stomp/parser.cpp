@@ -13,8 +13,8 @@ namespace {
 
 constexpr std::size_t npos = std::string_view::npos;
 
-// Classes of header-line bytes. Plain bytes, the vast majority, are 0, so a
-// whole line is vetted by OR-ing table entries and testing the sum once.
+// Classes of header-line bytes. Plain bytes, the vast majority, are 0; a line
+// is vetted by OR-ing the classes of its few other bytes and testing the sum.
 enum : std::uint8_t {
   plain = 0,
   colon = 1,
@@ -169,6 +169,8 @@ std::optional<parse_result> parser::read_command(std::string_view buf) {
   }
   std::size_t end = eol;
   if (end > frame_start_ && buf[end - 1] == '\r') --end;
+  // Only A-Z: any other byte, non-ASCII included, breaks the grammar, so it
+  // is errc::invalid_frame rather than a UTF-8 error.
   const std::string_view command = buf.substr(frame_start_, end - frame_start_);
   if (command.empty() || command.size() > limits_.max_command ||
       !std::all_of(command.begin(), command.end(), is_command_char))

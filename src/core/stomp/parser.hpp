@@ -11,6 +11,19 @@
 // more bytes first. A caller that reads into a large buffer should advance an
 // offset rather than erase the front after each frame, and compact only
 // before the next read.
+//
+// The grammar and errors are those of the original (STOMP-BEHAVIOUR.md §1),
+// except where it is wrong or lenient, which we do deliberately differently:
+// - a CRLF heart-beat split across two reads waits for its LF (the original
+//   fails);
+// - content-length counts only as plain decimal digits; " 3 ", "+3", "1_0",
+//   "-3" count as 0, like any non-numeric text (the frame is still accepted);
+// - a NUL in a command or header line is errc::invalid_frame (the original
+//   takes it as an ordinary header character);
+// - the header block size is checked as each line completes, not only at the
+//   blank line, so it can fail before the rest of an oversized head arrives;
+// - an unfinished head fails at the first byte that rules out every valid
+//   continuation (a 51st header line, a 501st key byte, a second ':', ...).
 
 #include "core/stomp/error.hpp"
 #include "core/stomp/frame.hpp"
@@ -59,6 +72,8 @@ class parser {
  public:
   explicit parser(parser_limits limits = {}) noexcept : limits_{limits} {}
 
+  // `buffer` must start with the bytes of the previous call minus what that
+  // call reported as consumed (see the contract above).
   parse_result parse(std::string_view buffer);
 
   const parser_limits& limits() const noexcept { return limits_; }
