@@ -3,7 +3,7 @@
 #include "core/smp/rapidjson.hpp"
 #include "core/smp/rules.hpp"
 #include "core/smp/schema.hpp"
-#include "core/smp/utf8.hpp"
+#include "core/utf8.hpp"
 
 #include <array>
 #include <charconv>
@@ -133,7 +133,7 @@ class member_reader : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, mem
   bool Key(const char* data, rapidjson::SizeType size, bool) {
     const std::string_view key(data, size);
     if (depth_ == 1) member_ = position_of(schema_, key);
-    return (depth_ == 1 && member_) || inspect_utf8(key).valid;
+    return (depth_ == 1 && member_) || utf8::is_valid(key);
   }
 
   bool String(const char* data, rapidjson::SizeType size, bool) {
@@ -142,7 +142,7 @@ class member_reader : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, mem
     if (at_member()) record(stored);
     // A stored value has passed a stricter check; any other string, even one
     // a later duplicate key will replace, must still be valid UTF-8.
-    return stored || (depth_ > 0 && inspect_utf8(text).valid);
+    return stored || (depth_ > 0 && utf8::is_valid(text));
   }
 
   bool RawNumber(const char* data, rapidjson::SizeType size, bool) {

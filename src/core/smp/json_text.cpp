@@ -1,6 +1,6 @@
 #include "core/smp/json_text.hpp"
 
-#include "core/smp/utf8.hpp"
+#include "core/utf8.hpp"
 
 #include <charconv>
 
@@ -79,7 +79,7 @@ void append_json_string(std::string& out, std::string_view utf8) {
       out += '\\';
       out += letter;
       ++pos;
-    } else if (const auto cp = detail::decode_utf8(utf8, pos)) {
+    } else if (const auto cp = utf8::decode(utf8, pos)) {
       append_code_point_escape(out, *cp);
     } else {
       append_code_point_escape(out, 0xfffd);  // unreachable for validated text

@@ -1,6 +1,6 @@
 #include "core/smp/rules.hpp"
 
-#include "core/smp/utf8.hpp"
+#include "core/utf8.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -74,7 +74,7 @@ bool check_number(const field_rule& rule, double number) noexcept {
 }
 
 bool check_text(const field_rule& rule, std::string_view text, message_type type) noexcept {
-  const utf8_summary summary = inspect_utf8(text);
+  const utf8::summary summary = utf8::inspect(text);
   return summary.valid && (summary.ascii || !rule.ascii) && summary.code_points >= rule.min_chars &&
          summary.code_points <= rule.max_chars && text.size() <= rule.max_bytes && passes(rule.check, text, type);
 }

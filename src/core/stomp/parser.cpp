@@ -1,7 +1,7 @@
 #include "core/stomp/parser.hpp"
 
 #include "core/stomp/escape.hpp"
-#include "core/stomp/utf8.hpp"
+#include "core/utf8.hpp"
 
 #include <algorithm>
 #include <array>
@@ -276,7 +276,7 @@ errc parser::resolve_text(std::string_view buf, std::size_t offset, std::size_t 
     out.size = scratch_.size() - out.offset;
   }
   // Escapes are ASCII, so validating the raw text validates the result.
-  if ((classes & non_ascii) && !is_valid_utf8(raw)) return errc::utf8_decode_error;
+  if ((classes & non_ascii) && !utf8::is_valid(raw)) return errc::utf8_decode_error;
   return errc{};
 }
 
