@@ -26,10 +26,10 @@ std::string describe(const tls_stream& stream) {
 
 }  // namespace
 
-asio::awaitable<void> event::wait() {
-  timer_.expires_at(asio::steady_timer::time_point::max());
-  co_await timer_.async_wait(nothrow);
-}
+// The timer never expires: cancel() completes the waits pending now and
+// leaves it armed for the next ones. (Re-arming in wait() would cancel the
+// other waiters' waits, and two waiters would wake each other forever.)
+asio::awaitable<void> event::wait() { co_await timer_.async_wait(nothrow); }
 
 connection::connection(tls_stream stream, const timing& times, const stomp::parser_limits& limits,
                        log::logger logger)
@@ -115,6 +115,7 @@ void connection::start_heartbeats(const stomp::heartbeat_intervals& intervals) {
 asio::awaitable<void> connection::writer() {
   std::string writing;
   for (;;) {
+    before_write();
     if (outbox_.empty()) {
       if (closing_) co_return;
       co_await writer_wake_.wait();

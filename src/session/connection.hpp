@@ -90,6 +90,9 @@ class connection : public std::enable_shared_from_this<connection> {
   // Starts heart-beats and the watchdog with the negotiated intervals.
   void start_heartbeats(const stomp::heartbeat_intervals& intervals);
   virtual void on_silence(double seconds) = 0;
+  // Called by the writer before each write, so that a side can coalesce
+  // frames (one RECEIPT for many confirmations) into the outbox.
+  virtual void before_write() {}
 
   // Completes once close() has been called.
   asio::awaitable<void> until_closing();

@@ -87,6 +87,7 @@ class server_session final : public connection {
   asio::awaitable<bool> peer_still_active();
   message_sink::confirm_handler confirm_handler(std::uint64_t seq);
   void on_confirmed(std::uint64_t seq, std::error_code ec);
+  void before_write() override;
   void on_silence(double seconds) override {
     fail(fmt::format("No data received for {:.3f} seconds.", seconds));
   }
@@ -98,6 +99,7 @@ class server_session final : public connection {
   bool admitted_ = false;
   bool connected_ = false;
   std::optional<std::string> disconnect_receipt_;
+  std::optional<std::string> receipt_due_;  // the newest confirmed, not yet receipted
 
   // Received messages not yet receipted, oldest first; pending_.front() has
   // sequence number first_seq_. The sink confirms by sequence number.
@@ -224,6 +226,7 @@ void server_session::on_disconnect(const stomp::frame_view& f) {
   const auto receipt = f.header("receipt");
   if (!receipt) return close();
   if (pending_.empty()) {
+    receipt_due_.reset();  // this RECEIPT confirms everything before it, too
     send("RECEIPT", {{"receipt-id", *receipt}});
     return close();
   }
@@ -272,12 +275,22 @@ void server_session::on_confirmed(std::uint64_t seq, std::error_code ec) {
     pending_.pop_front();
   }
   if (!last) return;  // an earlier message is still unconfirmed
-  if (disconnect_receipt_ && pending_.empty()) {
+  if (disconnect_receipt_) {
+    // After DISCONNECT only its own RECEIPT is sent, once all is confirmed.
+    if (!pending_.empty()) return;
+    receipt_due_.reset();
     send("RECEIPT", {{"receipt-id", *disconnect_receipt_}});
     return close();
   }
-  send("RECEIPT", {{"receipt-id", *last}});
+  // Receipts are cumulative: the writer sends one for the newest confirmed
+  // message, however many were confirmed since it last wrote.
+  receipt_due_ = std::move(last);
+  wake_writer();
   if (pending_.size() <= owner_.settings_.buffer / 4) confirmations_.notify();
+}
+
+void server_session::before_write() {
+  if (receipt_due_) send("RECEIPT", {{"receipt-id", *std::exchange(receipt_due_, std::nullopt)}});
 }
 
 server::server(asio::any_io_executor ex, asio::ssl::context& tls, server_settings settings, peer_directory& peers,

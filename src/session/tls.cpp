@@ -26,6 +26,9 @@ asio::ssl::context base_context(asio::ssl::context::method method, const tls_cre
   if (SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_3_VERSION) != 1)
     throw std::runtime_error("TLS 1.3 is not available");
   ctx.set_options(asio::ssl::context::no_compression);
+  // An idle connection gives its record buffers back: a daemon holds
+  // hundreds of mostly idle connections.
+  SSL_CTX_set_mode(ctx.native_handle(), SSL_MODE_RELEASE_BUFFERS);
   ctx.use_certificate_chain(asio::buffer(chain_pem));
   ctx.use_private_key(asio::buffer(own.private_key_pem), asio::ssl::context::pem);
   // The only trust anchor: no system store is ever loaded.

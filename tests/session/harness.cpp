@@ -65,10 +65,7 @@ memory_source::memory_source(asio::any_io_executor ex, std::vector<session::outg
 
 asio::awaitable<std::optional<session::outgoing_message>> memory_source::next() {
   if (next_ < messages_.size()) co_return messages_[next_++];
-  while (hold_open_) {
-    wake_.expires_at(asio::steady_timer::time_point::max());
-    co_await wake_.async_wait(session::nothrow);
-  }
+  while (hold_open_) co_await wake_.async_wait(session::nothrow);
   co_return std::nullopt;
 }
 
@@ -133,7 +130,7 @@ server_harness::~server_harness() {
   files.join();
 }
 
-bool server_harness::run_until(const std::function<bool()>& done, std::chrono::steady_clock::duration limit) {
+bool run_until(asio::io_context& io, const std::function<bool()>& done, std::chrono::steady_clock::duration limit) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   while (!done()) {
     const auto now = std::chrono::steady_clock::now();
@@ -142,6 +139,10 @@ bool server_harness::run_until(const std::function<bool()>& done, std::chrono::s
     if (io.run_one_for(deadline - now) == 0 && io.stopped()) return done();
   }
   return true;
+}
+
+bool server_harness::run_until(const std::function<bool()>& done, std::chrono::steady_clock::duration limit) {
+  return testing::run_until(io, done, limit);
 }
 
 session::client_outcome run_client_to_end(asio::io_context& io, asio::ssl::context& tls,
@@ -154,12 +155,8 @@ session::client_outcome run_client_to_end(asio::io_context& io, asio::ssl::conte
                    if (e) std::rethrow_exception(e);
                    outcome = o;
                  });
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!outcome && std::chrono::steady_clock::now() < deadline) {
-    if (io.stopped()) io.restart();
-    io.run_one_for(deadline - std::chrono::steady_clock::now());
-  }
-  if (!outcome) throw std::runtime_error("the client did not finish in time");
+  if (!run_until(io, [&] { return outcome.has_value(); }, limit))
+    throw std::runtime_error("the client did not finish in time");
   return *outcome;
 }
 
