@@ -149,6 +149,8 @@ asio::awaitable<void> connection::heartbeats() {
 asio::awaitable<void> connection::watchdog() {
   while (!heartbeats_started_) co_await heartbeat_start_.wait();
   if (intervals_.receive.count() == 0) co_return co_await until_closing();
+  // Silent for longer than the receive interval plus the network delay (the
+  // original, checking every 5 s, gives up between 40 and 45 s by default).
   const auto limit = intervals_.receive + times_.network_delay;
   asio::steady_timer timer{stream_.get_executor()};
   for (;;) {

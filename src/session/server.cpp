@@ -55,6 +55,7 @@ class server_session final : public connection {
   void fail(std::string_view message) {
     if (closing()) return;
     logger().warning("Protocol error: {} ({})", message, remote());
+    before_write();  // a receipt already due goes out before the ERROR, which must be last
     send("ERROR", {{"message", message}});
     close();
   }
@@ -71,6 +72,7 @@ class server_session final : public connection {
   void fail(std::string_view message, const rejected& m) {
     if (closing()) return;
     logger().warning("Protocol error: {} ({})", message, remote());
+    before_write();
     send("ERROR",
          {{"message", message}, {"receipt-id", m.receipt}, {"type", m.type}, {"content-type", m.content_type}},
          m.body);

@@ -83,6 +83,10 @@ struct network {
   session::client_target target(const fixtures::node& self, const fixtures::node& peer, std::uint16_t port) const;
 };
 
+// Runs `io` until `done` holds (checked after each handler) or `limit`
+// passes; returns whether `done` held.
+bool run_until(asio::io_context& io, const std::function<bool()>& done, std::chrono::steady_clock::duration limit);
+
 // An io_context with a started server of `owner` on a free port.
 struct server_harness {
   asio::io_context io;
