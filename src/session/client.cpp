@@ -204,27 +204,28 @@ asio::awaitable<std::optional<tls_stream>> open_stream(asio::ssl::context& tls, 
     logger.warning("Cannot resolve {}: {}", server.host, rec.message());
     co_return std::nullopt;
   }
-  tls_stream stream{ex, tls};
+  tcp::socket socket{ex};
   asio::steady_timer timer{ex, times.connect_timeout};
-  auto connected = co_await (asio::async_connect(stream.next_layer(), endpoints, nothrow) || timer.async_wait(nothrow));
+  auto connected = co_await (asio::async_connect(socket, endpoints, nothrow) || timer.async_wait(nothrow));
   if (connected.index() == 1 || std::get<0>(std::get<0>(connected))) {
     logger.warning("Cannot connect to {}:{}", server.host, server.port);
     co_return std::nullopt;
   }
   std::error_code ignored;
-  stream.next_layer().set_option(tcp::no_delay(true), ignored);
+  socket.set_option(tcp::no_delay(true), ignored);
+  tls_stream stream{std::move(socket), tls};
   // SNI for DNS names, as other TLS clients send it; never for IP literals.
   if (!is_ip_address(server.host))
     SSL_ctrl(stream.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
              const_cast<char*>(server.host.c_str()));
 
   timer.expires_after(times.handshake_timeout);
-  auto shaken = co_await (stream.async_handshake(asio::ssl::stream_base::client, nothrow) || timer.async_wait(nothrow));
+  auto shaken = co_await (stream.handshake(tls_socket::role::client) || timer.async_wait(nothrow));
   if (shaken.index() == 1) {
     logger.warning("SSL handshake with {}:{} timed out", server.host, server.port);
     co_return std::nullopt;
   }
-  if (auto [ec] = std::get<0>(shaken); ec) {
+  if (auto ec = std::get<0>(shaken)) {
     logger.warning("SSL handshake with {}:{} failed: {}", server.host, server.port, ec.message());
     co_return std::nullopt;
   }

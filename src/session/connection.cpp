@@ -1,7 +1,8 @@
 #include "session/connection.hpp"
 
 #include <asio/experimental/awaitable_operators.hpp>
-#include <asio/write.hpp>
+
+#include <array>
 
 namespace swpt::session {
 
@@ -60,14 +61,18 @@ asio::awaitable<std::variant<stomp::frame_view, read_failure>> connection::read_
       case stomp::parse_status::need_more:
         break;
     }
-    // Keep only the unconsumed tail (a partial frame, at most a few KiB).
-    in_.erase(0, in_begin_);
-    in_begin_ = 0;
-    const std::size_t kept = in_.size();
-    in_.resize(kept + read_chunk);
-    auto [ec, n] = co_await stream_.async_read_some(asio::buffer(in_.data() + kept, read_chunk), nothrow);
-    in_.resize(kept + n);
+    // Keep only the unconsumed tail (a partial frame, at most a few KiB);
+    // a connection waiting with nothing buffered holds no memory.
+    in_.erase(0, std::exchange(in_begin_, 0));
+    if (in_.empty()) std::string{}.swap(in_);
+    if (auto ec = co_await stream_.wait_readable()) co_return read_failure{ec, false};
+    // Decrypt into a scratch buffer shared by the thread's connections (used
+    // only between two suspensions), then keep just the bytes that came.
+    thread_local std::array<char, read_chunk> scratch;
+    auto [ec, n] = stream_.read_available(asio::buffer(scratch));
+    if (ec == asio::error::would_block) continue;  // a record is still incomplete
     if (ec) co_return read_failure{ec, false};
+    in_.append(scratch.data(), n);
     last_received_ = clock::now();
   }
 }
@@ -98,7 +103,7 @@ asio::awaitable<void> connection::run(asio::awaitable<void> protocol) {
 
   if (stream_.next_layer().is_open()) {
     asio::steady_timer timer{stream_.get_executor(), times_.close_timeout};
-    co_await (stream_.async_shutdown(nothrow) || timer.async_wait(nothrow));
+    co_await (stream_.shutdown() || timer.async_wait(nothrow));
   }
   std::error_code ignored;
   stream_.next_layer().close(ignored);
@@ -122,7 +127,7 @@ asio::awaitable<void> connection::writer() {
       continue;
     }
     writing.swap(outbox_);
-    auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(writing), nothrow);
+    const auto ec = co_await stream_.write(asio::buffer(writing));
     writing.clear();
     if (ec) {
       outbox_.clear();

@@ -13,11 +13,11 @@
 #include "core/stomp/serializer.hpp"
 #include "log/log.hpp"
 #include "session/settings.hpp"
+#include "session/tls_socket.hpp"
 
 #include <asio/awaitable.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/ip/tcp.hpp>
-#include <asio/ssl/stream.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
@@ -30,7 +30,7 @@
 namespace swpt::session {
 
 using tcp = asio::ip::tcp;
-using tls_stream = asio::ssl::stream<tcp::socket>;
+using tls_stream = tls_socket;
 
 // Completion token for I/O on the network path: errors come back as values.
 inline constexpr auto nothrow = asio::experimental::as_tuple(asio::use_awaitable);

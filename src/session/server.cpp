@@ -115,13 +115,12 @@ class server_session final : public connection {
 
 asio::awaitable<void> server_session::start() {
   asio::steady_timer timer{stream().get_executor(), times().handshake_timeout};
-  auto outcome = co_await (stream().async_handshake(asio::ssl::stream_base::server, nothrow) ||
-                           timer.async_wait(nothrow));
+  auto outcome = co_await (stream().handshake(tls_socket::role::server) || timer.async_wait(nothrow));
   if (outcome.index() == 1) {
     logger().info("SSL handshake timed out ({})", remote());
     co_return;
   }
-  if (auto [ec] = std::get<0>(outcome); ec) {
+  if (auto ec = std::get<0>(outcome)) {
     logger().info("SSL handshake failed ({}): {}", remote(), ec.message());
     co_return;
   }

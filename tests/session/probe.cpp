@@ -6,6 +6,7 @@
 #include <asio/co_spawn.hpp>
 #include <asio/connect.hpp>
 #include <asio/steady_timer.hpp>
+#include <asio/ssl/stream.hpp>
 #include <asio/write.hpp>
 #include <openssl/err.h>
 
@@ -43,7 +44,7 @@ struct tls_probe::state {
 
   role kind;
   asio::ssl::context tls;
-  session::tls_stream stream;
+  asio::ssl::stream<asio::ip::tcp::socket> stream;
   tcp::acceptor acceptor;
   std::uint16_t port = 0;  // to connect to, or listening on
 

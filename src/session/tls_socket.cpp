@@ -1,0 +1,131 @@
+#include "session/tls_socket.hpp"
+
+#include <optional>
+
+#include "session/connection.hpp"
+
+#include <asio/ssl/error.hpp>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include <csignal>
+#include <mutex>
+#include <stdexcept>
+
+namespace swpt::session {
+
+namespace {
+
+// OpenSSL writes to its socket with write(2), which raises SIGPIPE when the
+// peer has gone; that must be an error of one connection, never the death
+// of the process. (asio passes MSG_NOSIGNAL on its own sends; OpenSSL can't.)
+void ignore_sigpipe() {
+  static std::once_flag once;
+  std::call_once(once, [] { std::signal(SIGPIPE, SIG_IGN); });
+}
+
+}  // namespace
+
+tls_socket::tls_socket(asio::ip::tcp::socket socket, asio::ssl::context& ctx)
+    : socket_{std::move(socket)}, ssl_{SSL_new(ctx.native_handle())} {
+  if (ssl_ == nullptr) throw std::bad_alloc{};
+  ignore_sigpipe();
+  SSL_set_mode(ssl_, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+  if (socket_.is_open()) {
+    socket_.non_blocking(true);
+    SSL_set_fd(ssl_, socket_.native_handle());
+  }
+}
+
+tls_socket::~tls_socket() {
+  if (ssl_ != nullptr) SSL_free(ssl_);
+}
+
+tls_socket::tls_socket(tls_socket&& other) noexcept
+    : socket_{std::move(other.socket_)}, ssl_{std::exchange(other.ssl_, nullptr)} {}
+
+std::error_code tls_socket::error_of(int result) {
+  switch (SSL_get_error(ssl_, result)) {
+    case SSL_ERROR_ZERO_RETURN:
+      return asio::error::eof;  // close_notify
+    case SSL_ERROR_WANT_READ:
+    case SSL_ERROR_WANT_WRITE:
+      return asio::error::would_block;
+    case SSL_ERROR_SYSCALL:
+      if (const unsigned long e = ERR_get_error()) return {static_cast<int>(e), asio::error::get_ssl_category()};
+      if (errno != 0 && result < 0) return {errno, std::system_category()};
+      return asio::ssl::error::stream_truncated;  // the peer closed without close_notify
+    default:
+      if (const unsigned long e = ERR_get_error()) return {static_cast<int>(e), asio::error::get_ssl_category()};
+      return asio::error::operation_not_supported;
+  }
+}
+
+asio::awaitable<std::optional<std::error_code>> tls_socket::settle(int result) {
+  const int reason = SSL_get_error(ssl_, result);
+  if (reason != SSL_ERROR_WANT_READ && reason != SSL_ERROR_WANT_WRITE) {
+    ERR_clear_error();
+    co_return error_of(result);
+  }
+  const auto wait = reason == SSL_ERROR_WANT_READ ? asio::socket_base::wait_read : asio::socket_base::wait_write;
+  auto [ec] = co_await socket_.async_wait(wait, nothrow);
+  if (ec) co_return ec;
+  co_return std::nullopt;
+}
+
+asio::awaitable<std::error_code> tls_socket::handshake(role r) {
+  if (r == role::client) SSL_set_connect_state(ssl_);
+  else SSL_set_accept_state(ssl_);
+  for (;;) {
+    ERR_clear_error();
+    const int result = SSL_do_handshake(ssl_);
+    if (result == 1) co_return std::error_code{};
+    if (auto outcome = co_await settle(result)) co_return *outcome;
+  }
+}
+
+asio::awaitable<std::error_code> tls_socket::wait_readable() {
+  // Decrypted bytes only: a partial record in OpenSSL's buffer needs the
+  // socket (SSL_has_pending would report it and make the reader spin).
+  if (SSL_pending(ssl_) > 0) co_return std::error_code{};
+  auto [ec] = co_await socket_.async_wait(asio::socket_base::wait_read, nothrow);
+  co_return ec;
+}
+
+std::pair<std::error_code, std::size_t> tls_socket::read_available(asio::mutable_buffer buffer) {
+  ERR_clear_error();
+  std::size_t n = 0;
+  const int result = SSL_read_ex(ssl_, buffer.data(), buffer.size(), &n);
+  if (result == 1) return {std::error_code{}, n};
+  const auto ec = error_of(result);
+  ERR_clear_error();
+  return {ec, 0};
+}
+
+asio::awaitable<std::error_code> tls_socket::write(asio::const_buffer data) {
+  const auto* bytes = static_cast<const char*>(data.data());
+  std::size_t left = data.size();
+  while (left > 0) {
+    ERR_clear_error();
+    std::size_t n = 0;
+    const int result = SSL_write_ex(ssl_, bytes, left, &n);
+    if (result == 1) {
+      bytes += n;
+      left -= n;
+      continue;
+    }
+    if (auto outcome = co_await settle(result)) co_return *outcome;
+  }
+  co_return std::error_code{};
+}
+
+asio::awaitable<std::error_code> tls_socket::shutdown() {
+  for (;;) {
+    ERR_clear_error();
+    const int result = SSL_shutdown(ssl_);
+    if (result >= 0) co_return std::error_code{};  // close_notify sent; the peer's is not awaited
+    if (auto outcome = co_await settle(result)) co_return *outcome;
+  }
+}
+
+}  // namespace swpt::session

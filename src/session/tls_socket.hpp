@@ -1,0 +1,74 @@
+#pragma once
+// A TLS connection over a non-blocking TCP socket, driven by OpenSSL
+// directly: SSL_read only once the socket is readable (or OpenSSL holds
+// decrypted bytes), SSL_write until it has taken everything, waiting for the
+// socket whenever OpenSSL wants it. Unlike asio::ssl::stream, it keeps no
+// buffers of its own, and an idle connection holds none of OpenSSL's either
+// (SSL_MODE_RELEASE_BUFFERS): a daemon keeps hundreds of idle connections.
+//
+// One reader and one writer may use it at the same time from coroutines of
+// the same single-threaded executor. Every operation is cancellable at its
+// socket waits, where OpenSSL's state is always complete.
+//
+// The first tls_socket sets SIGPIPE to be ignored in the process: OpenSSL
+// writes with write(2), and a vanished peer must not end the process.
+
+#include <asio/awaitable.hpp>
+#include <asio/buffer.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/ssl/context.hpp>
+
+#include <openssl/types.h>
+
+#include <cstddef>
+#include <optional>
+#include <system_error>
+#include <utility>
+
+namespace swpt::session {
+
+class tls_socket {
+ public:
+  enum class role { client, server };
+
+  tls_socket(asio::ip::tcp::socket socket, asio::ssl::context& ctx);
+  ~tls_socket();
+  tls_socket(tls_socket&& other) noexcept;
+  tls_socket& operator=(tls_socket&&) = delete;
+  tls_socket(const tls_socket&) = delete;
+  tls_socket& operator=(const tls_socket&) = delete;
+
+  asio::ip::tcp::socket& next_layer() noexcept { return socket_; }
+  const asio::ip::tcp::socket& next_layer() const noexcept { return socket_; }
+  SSL* native_handle() const noexcept { return ssl_; }
+  asio::any_io_executor get_executor() { return socket_.get_executor(); }
+
+  asio::awaitable<std::error_code> handshake(role r);
+
+  // Completes once read_available() has something to return: OpenSSL holds
+  // decrypted bytes, or the socket is readable (or has failed).
+  asio::awaitable<std::error_code> wait_readable();
+
+  // Decrypts what is available without waiting: (no error, n > 0), or
+  // (would_block, 0) when a record is still incomplete, or the end of the
+  // stream (eof) or an error.
+  std::pair<std::error_code, std::size_t> read_available(asio::mutable_buffer buffer);
+
+  // Writes all of `data`.
+  asio::awaitable<std::error_code> write(asio::const_buffer data);
+
+  // Sends close_notify (without waiting for the peer's).
+  asio::awaitable<std::error_code> shutdown();
+
+ private:
+  // After an OpenSSL call returned `result`: an empty optional when the
+  // operation should be retried after waiting for the socket (the wait is
+  // done here), else its outcome.
+  asio::awaitable<std::optional<std::error_code>> settle(int result);
+  std::error_code error_of(int result);
+
+  asio::ip::tcp::socket socket_;
+  SSL* ssl_ = nullptr;
+};
+
+}  // namespace swpt::session
