@@ -40,7 +40,7 @@ std::vector<nodedata::server_address> connection_order(std::vector<nodedata::ser
 
 class client_session final : public connection {
  public:
-  client_session(tls_stream stream, const client_target& target, const client_settings& settings,
+  client_session(tls_socket stream, const client_target& target, const client_settings& settings,
                  message_source& source, log::logger logger)
       : connection{std::move(stream), settings.times, settings.limits, std::move(logger)},
         target_{target},
@@ -58,13 +58,16 @@ class client_session final : public connection {
   void on_connected(const stomp::frame_view& f);
   void on_receipt(const stomp::frame_view& f);
   void send_message(const outgoing_message& m);
+  // STOMP-BEHAVIOUR.md §4: after a protocol error nothing more is sent.
   void fail(std::string_view message) {
     if (closing()) return;
     logger().error("Protocol error: {} ({})", message, target_.peer_id);
+    outbox().clear();
     close();
   }
   void on_silence(double seconds) override {
     logger().warning("No data received for {:.3f} seconds. ({})", seconds, target_.peer_id);
+    outbox().clear();
     close();
   }
 
@@ -194,18 +197,21 @@ asio::awaitable<void> client_session::connect_deadline() {
 namespace {
 
 // TCP, then TLS, then the server's identity; nullopt with a log line if any fails.
-asio::awaitable<std::optional<tls_stream>> open_stream(asio::ssl::context& tls, const client_target& target,
+asio::awaitable<std::optional<tls_socket>> open_stream(asio::ssl::context& tls, const client_target& target,
                                                        const nodedata::server_address& server,
                                                        const timing& times, const log::logger& logger) {
   const auto ex = co_await asio::this_coro::executor;
   tcp::resolver resolver{ex};
-  auto [rec, endpoints] = co_await resolver.async_resolve(server.host, std::to_string(server.port), nothrow);
-  if (rec) {
-    logger.warning("Cannot resolve {}: {}", server.host, rec.message());
+  asio::steady_timer timer{ex, times.connect_timeout};
+  auto resolved = co_await (resolver.async_resolve(server.host, std::to_string(server.port), nothrow) ||
+                            timer.async_wait(nothrow));
+  if (resolved.index() == 1 || std::get<0>(std::get<0>(resolved))) {
+    logger.warning("Cannot resolve {}", server.host);
     co_return std::nullopt;
   }
+  const auto endpoints = std::get<1>(std::get<0>(resolved));
   tcp::socket socket{ex};
-  asio::steady_timer timer{ex, times.connect_timeout};
+  timer.expires_after(times.connect_timeout);
   auto connected = co_await (asio::async_connect(socket, endpoints, nothrow) || timer.async_wait(nothrow));
   if (connected.index() == 1 || std::get<0>(std::get<0>(connected))) {
     logger.warning("Cannot connect to {}:{}", server.host, server.port);
@@ -213,7 +219,7 @@ asio::awaitable<std::optional<tls_stream>> open_stream(asio::ssl::context& tls, 
   }
   std::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
-  tls_stream stream{std::move(socket), tls};
+  tls_socket stream{std::move(socket), tls};
   // SNI for DNS names, as other TLS clients send it; never for IP literals.
   if (!is_ip_address(server.host))
     SSL_ctrl(stream.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,

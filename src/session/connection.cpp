@@ -18,7 +18,7 @@ constexpr std::size_t read_chunk = 16 * 1024;
 // How often the watchdog looks at the time of the last received byte.
 constexpr auto watchdog_period = std::chrono::seconds{5};
 
-std::string describe(const tls_stream& stream) {
+std::string describe(const tls_socket& stream) {
   std::error_code ec;
   const auto ep = stream.next_layer().remote_endpoint(ec);
   if (ec) return "(unknown peer)";
@@ -32,7 +32,7 @@ std::string describe(const tls_stream& stream) {
 // other waiters' waits, and two waiters would wake each other forever.)
 asio::awaitable<void> event::wait() { co_await timer_.async_wait(nothrow); }
 
-connection::connection(tls_stream stream, const timing& times, const stomp::parser_limits& limits,
+connection::connection(tls_socket stream, const timing& times, const stomp::parser_limits& limits,
                        log::logger logger)
     : stream_{std::move(stream)},
       times_{times},
@@ -69,7 +69,7 @@ asio::awaitable<std::variant<stomp::frame_view, read_failure>> connection::read_
     // Decrypt into a scratch buffer shared by the thread's connections (used
     // only between two suspensions), then keep just the bytes that came.
     thread_local std::array<char, read_chunk> scratch;
-    auto [ec, n] = stream_.read_available(asio::buffer(scratch));
+    auto [ec, n] = co_await stream_.read_available(asio::buffer(scratch));
     if (ec == asio::error::would_block) continue;  // a record is still incomplete
     if (ec) co_return read_failure{ec, false};
     in_.append(scratch.data(), n);
@@ -90,7 +90,9 @@ void connection::close() {
   writer_wake_.notify();
   close_deadline_.expires_after(times_.close_timeout);
   close_deadline_.async_wait([self = shared_from_this()](std::error_code ec) {
-    if (!ec) self->stream_.next_layer().close(ec);  // a peer that does not read loses its last frames
+    // A peer that does not read loses its last frames. The descriptor stays
+    // open (OpenSSL still holds its number) until run() closes it.
+    if (!ec) self->stream_.next_layer().shutdown(tcp::socket::shutdown_both, ec);
   });
 }
 
@@ -143,7 +145,7 @@ asio::awaitable<void> connection::heartbeats() {
   asio::steady_timer timer{stream_.get_executor()};
   for (;;) {
     timer.expires_after(intervals_.send);
-    co_await timer.async_wait(nothrow);
+    if (auto [ec] = co_await timer.async_wait(nothrow); ec) co_return;
     if (outbox_.empty()) {
       outbox_ += '\n';
       writer_wake_.notify();
@@ -160,7 +162,7 @@ asio::awaitable<void> connection::watchdog() {
   asio::steady_timer timer{stream_.get_executor()};
   for (;;) {
     timer.expires_after(std::min<clock::duration>(watchdog_period, limit));
-    co_await timer.async_wait(nothrow);
+    if (auto [ec] = co_await timer.async_wait(nothrow); ec) co_return;
     const auto silent = clock::now() - last_received_;
     if (silent > limit) {
       on_silence(std::chrono::duration<double>(silent).count());

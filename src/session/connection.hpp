@@ -30,7 +30,6 @@
 namespace swpt::session {
 
 using tcp = asio::ip::tcp;
-using tls_stream = tls_socket;
 
 // Completion token for I/O on the network path: errors come back as values.
 inline constexpr auto nothrow = asio::experimental::as_tuple(asio::use_awaitable);
@@ -57,13 +56,13 @@ struct read_failure {
 
 class connection : public std::enable_shared_from_this<connection> {
  public:
-  connection(tls_stream stream, const timing& times, const stomp::parser_limits& limits,
+  connection(tls_socket stream, const timing& times, const stomp::parser_limits& limits,
              log::logger logger);
   virtual ~connection() = default;
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;
 
-  tls_stream& stream() noexcept { return stream_; }
+  tls_socket& stream() noexcept { return stream_; }
   const std::string& remote() const noexcept { return remote_; }
   bool closing() const noexcept { return closing_; }
 
@@ -105,7 +104,7 @@ class connection : public std::enable_shared_from_this<connection> {
   asio::awaitable<void> heartbeats();
   asio::awaitable<void> watchdog();
 
-  tls_stream stream_;
+  tls_socket stream_;
   timing times_;
   log::logger logger_;
   std::string remote_;

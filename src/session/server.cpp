@@ -9,6 +9,7 @@
 #include <asio/post.hpp>
 #include <openssl/ssl.h>
 
+#include <cassert>
 #include <deque>
 #include <random>
 
@@ -41,7 +42,7 @@ clock::duration random_fraction_of(clock::duration period) {
 // One accepted connection, from the TLS handshake to the close.
 class server_session final : public connection {
  public:
-  server_session(server& owner, tls_stream stream)
+  server_session(server& owner, tls_socket stream)
       : connection{std::move(stream), owner.settings_.times, owner.settings_.limits, owner.logger_},
         owner_{owner},
         confirmations_{this->stream().get_executor()} {}
@@ -269,6 +270,7 @@ void server_session::on_confirmed(std::uint64_t seq, std::error_code ec) {
     logger().error("Message from {} not stored: {}", peer_id_, ec.message());
     return fail("Internal server error.");
   }
+  assert(seq >= first_seq_ && seq - first_seq_ < pending_.size());  // each message confirmed once
   pending_[seq - first_seq_].confirmed = true;
   std::optional<std::string> last;
   for (; !pending_.empty() && pending_.front().confirmed; ++first_seq_) {
@@ -350,7 +352,7 @@ asio::awaitable<void> server::serve() {
 asio::awaitable<void> server::handle(asio::ip::tcp::socket socket) {
   std::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
-  auto session = std::make_shared<server_session>(*this, tls_stream{std::move(socket), tls_});
+  auto session = std::make_shared<server_session>(*this, tls_socket{std::move(socket), tls_});
   sessions_.insert(session);
   struct cleanup {
     server& s;

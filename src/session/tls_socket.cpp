@@ -8,6 +8,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <cerrno>
 #include <csignal>
 #include <mutex>
 #include <stdexcept>
@@ -30,7 +31,7 @@ tls_socket::tls_socket(asio::ip::tcp::socket socket, asio::ssl::context& ctx)
     : socket_{std::move(socket)}, ssl_{SSL_new(ctx.native_handle())} {
   if (ssl_ == nullptr) throw std::bad_alloc{};
   ignore_sigpipe();
-  SSL_set_mode(ssl_, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+  SSL_set_mode(ssl_, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   if (socket_.is_open()) {
     socket_.non_blocking(true);
     SSL_set_fd(ssl_, socket_.native_handle());
@@ -44,29 +45,34 @@ tls_socket::~tls_socket() {
 tls_socket::tls_socket(tls_socket&& other) noexcept
     : socket_{std::move(other.socket_)}, ssl_{std::exchange(other.ssl_, nullptr)} {}
 
-std::error_code tls_socket::error_of(int result) {
-  switch (SSL_get_error(ssl_, result)) {
+// Call right after the OpenSSL call that returned `result`, before anything
+// clears the error queue, with the errno saved then.
+std::error_code tls_socket::error_of(int result, int saved_errno) {
+  const int reason = SSL_get_error(ssl_, result);
+  const unsigned long queued = ERR_peek_error();
+  ERR_clear_error();
+  switch (reason) {
     case SSL_ERROR_ZERO_RETURN:
       return asio::error::eof;  // close_notify
     case SSL_ERROR_WANT_READ:
     case SSL_ERROR_WANT_WRITE:
       return asio::error::would_block;
     case SSL_ERROR_SYSCALL:
-      if (const unsigned long e = ERR_get_error()) return {static_cast<int>(e), asio::error::get_ssl_category()};
-      if (errno != 0 && result < 0) return {errno, std::system_category()};
+      fatal_ = true;
+      if (queued != 0) return {static_cast<int>(queued), asio::error::get_ssl_category()};
+      if (saved_errno != 0) return {saved_errno, std::system_category()};
       return asio::ssl::error::stream_truncated;  // the peer closed without close_notify
     default:
-      if (const unsigned long e = ERR_get_error()) return {static_cast<int>(e), asio::error::get_ssl_category()};
+      fatal_ = true;
+      if (ERR_GET_REASON(queued) == SSL_R_UNEXPECTED_EOF_WHILE_READING) return asio::ssl::error::stream_truncated;
+      if (queued != 0) return {static_cast<int>(queued), asio::error::get_ssl_category()};
       return asio::error::operation_not_supported;
   }
 }
 
-asio::awaitable<std::optional<std::error_code>> tls_socket::settle(int result) {
+asio::awaitable<std::optional<std::error_code>> tls_socket::settle(int result, int saved_errno) {
   const int reason = SSL_get_error(ssl_, result);
-  if (reason != SSL_ERROR_WANT_READ && reason != SSL_ERROR_WANT_WRITE) {
-    ERR_clear_error();
-    co_return error_of(result);
-  }
+  if (reason != SSL_ERROR_WANT_READ && reason != SSL_ERROR_WANT_WRITE) co_return error_of(result, saved_errno);
   const auto wait = reason == SSL_ERROR_WANT_READ ? asio::socket_base::wait_read : asio::socket_base::wait_write;
   auto [ec] = co_await socket_.async_wait(wait, nothrow);
   if (ec) co_return ec;
@@ -78,9 +84,11 @@ asio::awaitable<std::error_code> tls_socket::handshake(role r) {
   else SSL_set_accept_state(ssl_);
   for (;;) {
     ERR_clear_error();
+    errno = 0;
     const int result = SSL_do_handshake(ssl_);
+    const int saved_errno = errno;
     if (result == 1) co_return std::error_code{};
-    if (auto outcome = co_await settle(result)) co_return *outcome;
+    if (auto outcome = co_await settle(result, saved_errno)) co_return *outcome;
   }
 }
 
@@ -92,14 +100,17 @@ asio::awaitable<std::error_code> tls_socket::wait_readable() {
   co_return ec;
 }
 
-std::pair<std::error_code, std::size_t> tls_socket::read_available(asio::mutable_buffer buffer) {
-  ERR_clear_error();
-  std::size_t n = 0;
-  const int result = SSL_read_ex(ssl_, buffer.data(), buffer.size(), &n);
-  if (result == 1) return {std::error_code{}, n};
-  const auto ec = error_of(result);
-  ERR_clear_error();
-  return {ec, 0};
+asio::awaitable<std::pair<std::error_code, std::size_t>> tls_socket::read_available(asio::mutable_buffer buffer) {
+  for (;;) {
+    ERR_clear_error();
+    errno = 0;
+    std::size_t n = 0;
+    const int result = SSL_read_ex(ssl_, buffer.data(), buffer.size(), &n);
+    const int saved_errno = errno;
+    if (result == 1) co_return std::pair{std::error_code{}, n};
+    if (SSL_get_error(ssl_, result) != SSL_ERROR_WANT_WRITE) co_return std::pair{error_of(result, saved_errno), std::size_t{0}};
+    if (auto outcome = co_await settle(result, saved_errno)) co_return std::pair{*outcome, std::size_t{0}};
+  }
 }
 
 asio::awaitable<std::error_code> tls_socket::write(asio::const_buffer data) {
@@ -107,24 +118,29 @@ asio::awaitable<std::error_code> tls_socket::write(asio::const_buffer data) {
   std::size_t left = data.size();
   while (left > 0) {
     ERR_clear_error();
+    errno = 0;
     std::size_t n = 0;
     const int result = SSL_write_ex(ssl_, bytes, left, &n);
+    const int saved_errno = errno;
     if (result == 1) {
       bytes += n;
       left -= n;
       continue;
     }
-    if (auto outcome = co_await settle(result)) co_return *outcome;
+    if (auto outcome = co_await settle(result, saved_errno)) co_return *outcome;
   }
   co_return std::error_code{};
 }
 
 asio::awaitable<std::error_code> tls_socket::shutdown() {
+  if (fatal_ || !SSL_is_init_finished(ssl_)) co_return std::error_code{};
   for (;;) {
     ERR_clear_error();
+    errno = 0;
     const int result = SSL_shutdown(ssl_);
+    const int saved_errno = errno;
     if (result >= 0) co_return std::error_code{};  // close_notify sent; the peer's is not awaited
-    if (auto outcome = co_await settle(result)) co_return *outcome;
+    if (auto outcome = co_await settle(result, saved_errno)) co_return *outcome;
   }
 }
 

@@ -8,7 +8,8 @@
 //
 // One reader and one writer may use it at the same time from coroutines of
 // the same single-threaded executor. Every operation is cancellable at its
-// socket waits, where OpenSSL's state is always complete.
+// socket waits; a cancelled write() leaves a partial record behind, so the
+// connection is only good for closing afterwards.
 //
 // The first tls_socket sets SIGPIPE to be ignored in the process: OpenSSL
 // writes with write(2), and a vanished peer must not end the process.
@@ -51,24 +52,27 @@ class tls_socket {
 
   // Decrypts what is available without waiting: (no error, n > 0), or
   // (would_block, 0) when a record is still incomplete, or the end of the
-  // stream (eof) or an error.
-  std::pair<std::error_code, std::size_t> read_available(asio::mutable_buffer buffer);
+  // stream (eof) or an error. When OpenSSL must first write (a TLS 1.3 key
+  // update answer), it waits for the socket to be writable here.
+  asio::awaitable<std::pair<std::error_code, std::size_t>> read_available(asio::mutable_buffer buffer);
 
   // Writes all of `data`.
   asio::awaitable<std::error_code> write(asio::const_buffer data);
 
-  // Sends close_notify (without waiting for the peer's).
+  // Sends close_notify (without waiting for the peer's); does nothing after
+  // a fatal error or before the handshake finished, as OpenSSL requires.
   asio::awaitable<std::error_code> shutdown();
 
  private:
   // After an OpenSSL call returned `result`: an empty optional when the
   // operation should be retried after waiting for the socket (the wait is
   // done here), else its outcome.
-  asio::awaitable<std::optional<std::error_code>> settle(int result);
-  std::error_code error_of(int result);
+  asio::awaitable<std::optional<std::error_code>> settle(int result, int saved_errno);
+  std::error_code error_of(int result, int saved_errno);
 
   asio::ip::tcp::socket socket_;
   SSL* ssl_ = nullptr;
+  bool fatal_ = false;  // OpenSSL reported SSL_ERROR_SYSCALL or SSL_ERROR_SSL
 };
 
 }  // namespace swpt::session
