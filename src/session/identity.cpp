@@ -1,5 +1,7 @@
 #include "session/identity.hpp"
 
+#include <openssl/asn1.h>
+#include <openssl/crypto.h>
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 
@@ -9,10 +11,15 @@
 namespace swpt::session {
 namespace {
 
-std::string_view text_of(const X509_NAME_ENTRY* entry) {
-  const ASN1_STRING* data = X509_NAME_ENTRY_get_data(entry);
-  return {reinterpret_cast<const char*>(ASN1_STRING_get0_data(data)),
-          static_cast<std::size_t>(ASN1_STRING_length(data))};
+// The attribute as UTF-8, whatever ASN.1 string type encodes it (a
+// BMPString "Swaptacular Nodes Registry" is the same organization).
+std::optional<std::string> text_of(const X509_NAME_ENTRY* entry) {
+  unsigned char* utf8 = nullptr;
+  const int size = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(entry));
+  if (size < 0) return std::nullopt;
+  std::string text(reinterpret_cast<const char*>(utf8), static_cast<std::size_t>(size));
+  OPENSSL_free(utf8);
+  return text;
 }
 
 }  // namespace
@@ -32,7 +39,8 @@ std::optional<std::string> node_id_of(X509* certificate) {
     auto* slot = nid == NID_organizationName ? &organization : nid == NID_serialNumber ? &serial_number : nullptr;
     if (slot == nullptr) continue;
     if (slot->has_value() || rdn_sizes[X509_NAME_ENTRY_set(entry)] != 1) return std::nullopt;
-    *slot = std::string{text_of(entry)};
+    *slot = text_of(entry);
+    if (!*slot) return std::nullopt;
   }
   if (organization != swaptacular_organization || !serial_number) return std::nullopt;
   return serial_number;

@@ -28,7 +28,9 @@ class message_sink {
 
   // Hands over one message. Completes when the sink has taken it, which is
   // where a session waits while the sink's bounded queue is full. Messages of
-  // one session are submitted in order, one at a time.
+  // one session are submitted in order, one at a time. Must complete promptly
+  // when cancelled (per-operation cancellation): a closing session waits for
+  // it. Throwing means the sink is unusable (the peer gets an ERROR).
   virtual asio::awaitable<void> submit(publication message, confirm_handler confirmed) = 0;
 };
 
@@ -46,7 +48,8 @@ class message_source {
   // The next message to send, or nullopt when the source has ended normally
   // (the session then disconnects gracefully). Throws when the source has
   // failed (the session then closes at once). Only called while fewer than
-  // the client buffer of messages are unconfirmed.
+  // the client buffer of messages are unconfirmed. Must complete promptly
+  // when cancelled, as submit() must.
   virtual asio::awaitable<std::optional<outgoing_message>> next() = 0;
 
   // The peer confirmed the message with this id and every one before it.

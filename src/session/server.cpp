@@ -221,7 +221,12 @@ asio::awaitable<void> server_session::on_send(const stomp::frame_view& f) {
   std::string receipt{m.receipt};  // the frame view ends at the next suspension
   if (!co_await peer_still_active()) co_return;
   pending_.push_back({std::move(receipt)});
-  co_await owner_.sink_.submit(std::move(*message), confirm_handler(first_seq_ + pending_.size() - 1));
+  try {
+    co_await owner_.sink_.submit(std::move(*message), confirm_handler(first_seq_ + pending_.size() - 1));
+  } catch (const std::exception& e) {
+    logger().error("Message from {} not taken: {}", peer_id_, e.what());
+    fail("Internal server error.");
+  }
 }
 
 void server_session::on_disconnect(const stomp::frame_view& f) {

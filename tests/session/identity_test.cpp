@@ -4,6 +4,8 @@
 #include <openssl/x509.h>
 
 #include <memory>
+#include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -35,6 +37,19 @@ TEST_CASE("the node ID is the serialNumber of a Swaptacular subject", "[identity
                                                 {"serialNumber", "1234abcd"}}).get()) == "1234abcd");
   CHECK(swpt::session::node_id_of(with_subject({{"serialNumber", "1234abcd"}, {"O", registry}}).get()) ==
         "1234abcd");
+}
+
+TEST_CASE("the organization may be any ASN.1 string type", "[identity]") {
+  std::unique_ptr<X509, decltype(&X509_free)> cert{X509_new(), &X509_free};
+  X509_NAME* name = X509_get_subject_name(cert.get());
+  std::string utf16be;  // BMPString content: the ASCII text as big-endian UTF-16
+  for (const char c : std::string_view{registry}) utf16be += {'\0', c};
+  REQUIRE(X509_NAME_add_entry_by_txt(name, "O", V_ASN1_BMPSTRING,
+                                     reinterpret_cast<const unsigned char*>(utf16be.data()),
+                                     static_cast<int>(utf16be.size()), -1, 0) == 1);
+  REQUIRE(X509_NAME_add_entry_by_txt(name, "serialNumber", MBSTRING_UTF8,
+                                     reinterpret_cast<const unsigned char*>("1234abcd"), -1, -1, 0) == 1);
+  CHECK(swpt::session::node_id_of(cert.get()) == "1234abcd");
 }
 
 TEST_CASE("subjects that do not identify a node", "[identity]") {
