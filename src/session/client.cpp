@@ -244,9 +244,8 @@ asio::awaitable<std::optional<tls_socket>> open_stream(asio::ssl::context& tls, 
 
 }  // namespace
 
-asio::awaitable<client_outcome> run_client(asio::ssl::context& tls, const client_target& target,
-                                           const client_settings& settings, message_source& source,
-                                           log::logger logger) {
+asio::awaitable<client_outcome> run_client(asio::ssl::context& tls, client_target target, client_settings settings,
+                                           message_source& source, log::logger logger) {
   for (const auto& server : connection_order(target.manifest.servers)) {
     auto stream = co_await open_stream(tls, target, server, settings.times, logger);
     if (!stream) continue;

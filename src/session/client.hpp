@@ -29,9 +29,10 @@ enum class client_outcome {
 // Connects to a random server of the manifest (the others are tried in
 // random order if it fails) and runs the connection until the source ends
 // or something fails. `tls` is the peer's client context
-// (make_client_context) and must outlive the call.
-asio::awaitable<client_outcome> run_client(asio::ssl::context& tls, const client_target& target,
-                                           const client_settings& settings, message_source& source,
+// (make_client_context); it and `source` must outlive the call. The target
+// and settings are copied into the coroutine, so temporaries are fine.
+asio::awaitable<client_outcome> run_client(asio::ssl::context& tls, client_target target, client_settings settings,
+                                           message_source& source,
                                            log::logger logger = log::logger{"swpt_stomp.client"});
 
 }  // namespace swpt::session
