@@ -1,0 +1,321 @@
+#include "amqp/connection.hpp"
+
+#include <amqp_ssl_socket.h>
+#include <amqp_tcp_socket.h>
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <type_traits>
+
+namespace swpt::amqp {
+namespace {
+
+amqp_bytes_t bytes(std::string_view s) noexcept {
+  // rabbitmq-c only reads through this pointer.
+  return {s.size(), const_cast<char*>(s.data())};  // NOLINT(cppcoreguidelines-pro-type-const-cast)
+}
+
+std::string text(amqp_bytes_t b) { return {static_cast<const char*>(b.bytes), b.len}; }
+
+timeval to_timeval(std::chrono::milliseconds ms) noexcept {
+  return {static_cast<time_t>(ms.count() / 1000), static_cast<suseconds_t>(ms.count() % 1000 * 1000)};
+}
+
+// The smallest AMQP integer type that holds `v` (MESSAGE-PROCESSING.md §3).
+amqp_field_value_t integer_field(std::int64_t v) noexcept {
+  amqp_field_value_t f{};
+  if (v >= -128 && v <= 127) {
+    f.kind = AMQP_FIELD_KIND_I8;
+    f.value.i8 = static_cast<std::int8_t>(v);
+  } else if (v >= -32768 && v <= 32767) {
+    f.kind = AMQP_FIELD_KIND_I16;
+    f.value.i16 = static_cast<std::int16_t>(v);
+  } else if (v >= 0 && v <= 65535) {
+    f.kind = AMQP_FIELD_KIND_U16;
+    f.value.u16 = static_cast<std::uint16_t>(v);
+  } else if (v >= INT32_MIN && v <= INT32_MAX) {
+    f.kind = AMQP_FIELD_KIND_I32;
+    f.value.i32 = static_cast<std::int32_t>(v);
+  } else if (v >= 0 && v <= UINT32_MAX) {
+    f.kind = AMQP_FIELD_KIND_U32;
+    f.value.u32 = static_cast<std::uint32_t>(v);
+  } else {
+    f.kind = AMQP_FIELD_KIND_I64;
+    f.value.i64 = v;
+  }
+  return f;
+}
+
+amqp_field_value_t field(const header_value& value) noexcept {
+  return std::visit(
+      [](const auto& v) -> amqp_field_value_t {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, std::int64_t>) {
+          return integer_field(v);
+        } else if constexpr (std::is_same_v<T, bool>) {
+          amqp_field_value_t f{};
+          f.kind = AMQP_FIELD_KIND_BOOLEAN;
+          f.value.boolean = v ? 1 : 0;
+          return f;
+        } else {
+          amqp_field_value_t f{};
+          f.kind = AMQP_FIELD_KIND_UTF8;
+          f.value.bytes = bytes(v);
+          return f;
+        }
+      },
+      value);
+}
+
+// An amqp_table_t view of entries that outlive it.
+class table_view {
+ public:
+  template <class Entries>
+  explicit table_view(const Entries& entries) {
+    entries_.reserve(entries.size());
+    for (const auto& [key, value] : entries) entries_.push_back({bytes(key), field(value)});
+  }
+  amqp_table_t get() noexcept { return {static_cast<int>(entries_.size()), entries_.data()}; }
+
+ private:
+  std::vector<amqp_table_entry_t> entries_;
+};
+
+}  // namespace
+
+connection::connection(const connection_settings& settings)
+    : state_{amqp_new_connection()}, timeout_{settings.timeout} {
+  if (state_ == nullptr) throw error{"cannot create an AMQP connection (out of memory)"};
+  const auto& url = settings.url;
+  amqp_socket_t* socket = nullptr;
+  if (url.tls) {
+    socket = amqp_ssl_socket_new(state_);
+    if (socket != nullptr) {
+      // The system's trust store, as a browser or curl would use.
+      const char* bundle = "/etc/ssl/certs/ca-certificates.crt";
+      if (std::filesystem::exists(bundle)) amqp_ssl_socket_set_cacert(socket, bundle);
+    }
+  } else {
+    socket = amqp_tcp_socket_new(state_);
+  }
+  if (socket == nullptr) {
+    amqp_destroy_connection(state_);
+    throw error{"cannot create an AMQP socket"};
+  }
+  try {
+    timeval tv = to_timeval(timeout_);
+    if (int rc = amqp_socket_open_noblock(socket, url.host.c_str(), url.port, &tv); rc != AMQP_STATUS_OK) {
+      fail(fmt::format("connecting to {}:{}", url.host, url.port), rc);
+    }
+    amqp_set_handshake_timeout(state_, &tv);
+    amqp_set_rpc_timeout(state_, &tv);
+
+    // Ask for basic.cancel when the broker drops our consumer (the queue was
+    // deleted): otherwise a consumer can go silent for ever.
+    amqp_table_entry_t capability{bytes("consumer_cancel_notify"), {}};
+    capability.value.kind = AMQP_FIELD_KIND_BOOLEAN;
+    capability.value.value.boolean = 1;
+    amqp_table_entry_t properties[2] = {{bytes("capabilities"), {}}, {bytes("connection_name"), {}}};
+    properties[0].value.kind = AMQP_FIELD_KIND_TABLE;
+    properties[0].value.value.table = {1, &capability};
+    properties[1].value.kind = AMQP_FIELD_KIND_UTF8;
+    properties[1].value.value.bytes = bytes(settings.name);
+    amqp_table_t client_properties{2, properties};
+    const auto login = amqp_login_with_properties(state_, url.vhost.c_str(), 0, AMQP_DEFAULT_FRAME_SIZE,
+                                                  static_cast<int>(settings.heartbeat.count()), &client_properties,
+                                                  AMQP_SASL_METHOD_PLAIN, url.user.c_str(), url.password.c_str());
+    if (login.reply_type != AMQP_RESPONSE_NORMAL) check_rpc("logging in");
+    amqp_channel_open(state_, channel);
+    check_rpc("opening a channel");
+  } catch (...) {
+    amqp_destroy_connection(state_);
+    throw;
+  }
+}
+
+connection::~connection() {
+  if (!broken_) {
+    amqp_channel_close(state_, channel, AMQP_REPLY_SUCCESS);
+    amqp_connection_close(state_, AMQP_REPLY_SUCCESS);
+  }
+  amqp_destroy_connection(state_);
+}
+
+int connection::fd() const noexcept { return amqp_get_sockfd(state_); }
+
+void connection::fail(std::string_view what, int status) {
+  broken_ = true;
+  throw error{fmt::format("{}: {}", what, amqp_error_string2(status))};
+}
+
+void connection::check_rpc(std::string_view what) {
+  const amqp_rpc_reply_t reply = amqp_get_rpc_reply(state_);
+  switch (reply.reply_type) {
+    case AMQP_RESPONSE_NORMAL:
+      return;
+    case AMQP_RESPONSE_NONE:
+      broken_ = true;
+      throw error{fmt::format("{}: no reply from the broker", what)};
+    case AMQP_RESPONSE_LIBRARY_EXCEPTION:
+      fail(what, reply.library_error);
+    case AMQP_RESPONSE_SERVER_EXCEPTION:
+      break;
+  }
+  broken_ = true;  // the broker closes the channel or the connection after an exception
+  if (reply.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
+    const auto* m = static_cast<const amqp_connection_close_t*>(reply.reply.decoded);
+    amqp_connection_close_ok_t ok{};
+    amqp_send_method(state_, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
+    throw error{fmt::format("{}: the broker closed the connection: {} {}", what, m->reply_code, text(m->reply_text))};
+  }
+  if (reply.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
+    const auto* m = static_cast<const amqp_channel_close_t*>(reply.reply.decoded);
+    amqp_channel_close_ok_t ok{};
+    amqp_send_method(state_, channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
+    throw error{fmt::format("{}: {} {}", what, m->reply_code, text(m->reply_text))};
+  }
+  throw error{fmt::format("{}: unexpected reply from the broker", what)};
+}
+
+void connection::declare_exchange(std::string_view name, std::string_view type, const field_table& arguments,
+                                  bool passive) {
+  table_view args{arguments};
+  amqp_exchange_declare(state_, channel, bytes(name), bytes(type), passive, /*durable=*/true,
+                        /*auto_delete=*/false, /*internal=*/false, args.get());
+  check_rpc(fmt::format("declaring exchange {}", name));
+}
+
+std::uint32_t connection::declare_queue(std::string_view name, const field_table& arguments, bool passive) {
+  table_view args{arguments};
+  const auto* ok = amqp_queue_declare(state_, channel, bytes(name), passive, /*durable=*/true, /*exclusive=*/false,
+                                      /*auto_delete=*/false, args.get());
+  check_rpc(fmt::format("declaring queue {}", name));
+  return ok != nullptr ? ok->message_count : 0;
+}
+
+void connection::bind_queue(std::string_view queue, std::string_view exchange, std::string_view key,
+                            const field_table& arguments) {
+  table_view args{arguments};
+  amqp_queue_bind(state_, channel, bytes(queue), bytes(exchange), bytes(key), args.get());
+  check_rpc(fmt::format("binding queue {} to exchange {}", queue, exchange));
+}
+
+void connection::bind_exchange(std::string_view destination, std::string_view source, std::string_view key) {
+  amqp_exchange_bind(state_, channel, bytes(destination), bytes(source), bytes(key), amqp_empty_table);
+  check_rpc(fmt::format("binding exchange {} to exchange {}", destination, source));
+}
+
+void connection::delete_queue(std::string_view name) {
+  amqp_queue_delete(state_, channel, bytes(name), false, false);
+  check_rpc(fmt::format("deleting queue {}", name));
+}
+
+void connection::delete_exchange(std::string_view name) {
+  amqp_exchange_delete(state_, channel, bytes(name), false);
+  check_rpc(fmt::format("deleting exchange {}", name));
+}
+
+void connection::set_prefetch(std::uint16_t count) {
+  amqp_basic_qos(state_, channel, 0, count, false);
+  check_rpc("setting the prefetch count");
+}
+
+void connection::enable_confirms() {
+  amqp_confirm_select(state_, channel);
+  check_rpc("enabling publisher confirms");
+}
+
+void connection::consume(std::string_view queue) {
+  amqp_basic_consume(state_, channel, bytes(queue), amqp_empty_bytes, /*no_local=*/false, /*no_ack=*/false,
+                     /*exclusive=*/false, amqp_empty_table);
+  check_rpc(fmt::format("consuming from {}", queue));
+}
+
+void connection::publish(std::string_view exchange, std::string_view routing_key,
+                         const publish_properties& properties, std::string_view body, bool mandatory) {
+  amqp_basic_properties_t p{};
+  p._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG |
+             AMQP_BASIC_PRIORITY_FLAG | AMQP_BASIC_APP_ID_FLAG;
+  p.content_type = bytes(properties.content_type);
+  p.type = bytes(properties.type);
+  p.delivery_mode = AMQP_DELIVERY_PERSISTENT;
+  p.priority = 0;
+  p.app_id = bytes("swpt_stomp");
+  std::optional<table_view> headers;
+  if (properties.headers != nullptr) {
+    headers.emplace(*properties.headers);
+    p._flags |= AMQP_BASIC_HEADERS_FLAG;
+    p.headers = headers->get();
+  }
+  const int rc = amqp_basic_publish(state_, channel, bytes(exchange), bytes(routing_key), mandatory,
+                                    /*immediate=*/false, &p, bytes(body));
+  if (rc != AMQP_STATUS_OK) fail("publishing", rc);
+}
+
+void connection::ack(std::uint64_t delivery_tag, bool multiple) {
+  if (int rc = amqp_basic_ack(state_, channel, delivery_tag, multiple); rc != AMQP_STATUS_OK) fail("acknowledging", rc);
+}
+
+void connection::reject(std::uint64_t delivery_tag, bool requeue) {
+  if (int rc = amqp_basic_reject(state_, channel, delivery_tag, requeue); rc != AMQP_STATUS_OK) fail("rejecting", rc);
+}
+
+bool connection::has_buffered_frames() const noexcept {
+  return amqp_frames_enqueued(state_) != 0 || amqp_data_in_buffer(state_) != 0;
+}
+
+std::optional<amqp_frame_t> connection::poll(std::chrono::milliseconds timeout) {
+  amqp_frame_t frame;
+  timeval tv = to_timeval(timeout);
+  const int rc = amqp_simple_wait_frame_noblock(state_, &frame, &tv);
+  if (rc == AMQP_STATUS_TIMEOUT) return std::nullopt;
+  if (rc != AMQP_STATUS_OK) fail("reading from the broker", rc);
+  if (frame.frame_type == AMQP_FRAME_METHOD) {
+    switch (frame.payload.method.id) {
+      case AMQP_CONNECTION_CLOSE_METHOD: {
+        broken_ = true;
+        const auto* m = static_cast<const amqp_connection_close_t*>(frame.payload.method.decoded);
+        amqp_connection_close_ok_t ok{};
+        amqp_send_method(state_, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
+        throw error{fmt::format("the broker closed the connection: {} {}", m->reply_code, text(m->reply_text))};
+      }
+      case AMQP_CHANNEL_CLOSE_METHOD: {
+        broken_ = true;
+        const auto* m = static_cast<const amqp_channel_close_t*>(frame.payload.method.decoded);
+        amqp_channel_close_ok_t ok{};
+        amqp_send_method(state_, channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
+        throw error{fmt::format("the broker closed the channel: {} {}", m->reply_code, text(m->reply_text))};
+      }
+      default:
+        break;
+    }
+  }
+  return frame;
+}
+
+content connection::read_content(const amqp_frame_t& method) {
+  content result;
+  if (method.payload.method.id == AMQP_BASIC_DELIVER_METHOD) {
+    const auto* m = static_cast<const amqp_basic_deliver_t*>(method.payload.method.decoded);
+    result.delivery_tag = m->delivery_tag;
+    result.exchange = text(m->exchange);
+    result.routing_key = text(m->routing_key);
+  } else if (method.payload.method.id == AMQP_BASIC_RETURN_METHOD) {
+    const auto* m = static_cast<const amqp_basic_return_t*>(method.payload.method.decoded);
+    result.exchange = text(m->exchange);
+    result.routing_key = text(m->routing_key);
+  }
+  amqp_message_t message;
+  const amqp_rpc_reply_t reply = amqp_read_message(state_, channel, &message, 0);
+  if (reply.reply_type != AMQP_RESPONSE_NORMAL) check_rpc("reading a message");
+  const auto& p = message.properties;
+  if ((p._flags & AMQP_BASIC_TYPE_FLAG) != 0) result.type = text(p.type);
+  if ((p._flags & AMQP_BASIC_CONTENT_TYPE_FLAG) != 0) result.content_type = text(p.content_type);
+  result.body = text(message.body);
+  amqp_destroy_message(&message);
+  return result;
+}
+
+void connection::release_buffers() noexcept { amqp_maybe_release_buffers(state_); }
+
+}  // namespace swpt::amqp

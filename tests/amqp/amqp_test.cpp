@@ -1,0 +1,353 @@
+// The AMQP bridge against the real RabbitMQ that the test command starts
+// (SWPT_TEST_BROKER_URL): the publisher's confirmations, returns, nacks and
+// outage behaviour; the consumer's deliveries, acknowledgements and
+// dead-lettering; the queue topology. Object names carry a random suffix, so
+// runs never see each other's messages.
+
+#include "amqp/broker_url.hpp"
+#include "amqp/connection.hpp"
+#include "amqp/consumer.hpp"
+#include "amqp/errc.hpp"
+#include "amqp/publisher.hpp"
+#include "amqp/topology.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cstdlib>
+#include <mutex>
+#include <random>
+
+namespace swpt::amqp {
+namespace {
+
+using namespace std::chrono_literals;
+
+broker_url test_broker() {
+  const char* url = std::getenv("SWPT_TEST_BROKER_URL");
+  if (url == nullptr) FAIL("SWPT_TEST_BROKER_URL is not set: run the tests with scripts/test");
+  return broker_url::parse(url);
+}
+
+connection_settings settings_for(broker_url url) {
+  connection_settings s;
+  s.url = std::move(url);
+  s.timeout = 5s;
+  s.name = "swpt-stomp amqp_test";
+  return s;
+}
+
+std::string unique(std::string_view prefix) {
+  static std::mt19937_64 random{std::random_device{}()};
+  return fmt::format("{}.{:016x}", prefix, random());
+}
+
+// Runs `io` until `done` holds or `limit` passes. Work from other threads
+// (the workers' confirmations) keeps it waiting rather than returning.
+bool run_until(asio::io_context& io, const std::function<bool()>& done, std::chrono::seconds limit = 20s) {
+  auto guard = asio::make_work_guard(io);
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    io.run_one_for(50ms);
+  }
+  return true;
+}
+
+// Every message now in `queue` (consumed and acknowledged).
+std::vector<content> take_all(connection& c, std::string_view queue, std::size_t expected) {
+  c.consume(queue);
+  std::vector<content> out;
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (out.size() < expected && std::chrono::steady_clock::now() < deadline) {
+    auto frame = c.poll(100ms);
+    if (frame && frame->frame_type == AMQP_FRAME_METHOD && frame->payload.method.id == AMQP_BASIC_DELIVER_METHOD) {
+      out.push_back(c.read_content(*frame));
+      c.ack(out.back().delivery_tag, false);
+    }
+  }
+  return out;
+}
+
+publication sample(std::string_view exchange, std::string routing_key, std::string body) {
+  publication p{exchange, std::move(routing_key), smp::message_type::prepare_transfer, std::move(body), {}};
+  p.headers = {{"message-type", std::string{"PrepareTransfer"}}, {"debtor-id", std::int64_t{-1}}};
+  return p;
+}
+
+// Submits `messages` in order and collects their outcomes.
+struct outcome_log {
+  std::mutex mutex;
+  std::vector<std::error_code> outcomes;
+  std::size_t size() {
+    std::lock_guard lock{mutex};
+    return outcomes.size();
+  }
+};
+
+void submit_all(asio::io_context& io, publisher& p, std::vector<publication> messages, outcome_log& log) {
+  asio::co_spawn(io, [&p, &log, messages = std::move(messages)]() mutable -> asio::awaitable<void> {
+    for (auto& m : messages) {
+      co_await p.submit(std::move(m), [&log](std::error_code ec) {
+        std::lock_guard lock{log.mutex};
+        log.outcomes.push_back(ec);
+      });
+    }
+  }, [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
+}
+
+TEST_CASE("broker URLs are parsed and never shown with their password") {
+  const auto url = broker_url::parse("amqp://user:s3cret@rabbit.example:5673/node%2Fa");
+  CHECK(url.host == "rabbit.example");
+  CHECK(url.port == 5673);
+  CHECK(url.user == "user");
+  CHECK(url.password == "s3cret");
+  CHECK(url.vhost == "node/a");
+  CHECK_FALSE(url.tls);
+  CHECK(url.masked() == "amqp://user:***@rabbit.example:5673/node/a");
+  CHECK(broker_url::parse("amqp://guest:guest@localhost:5672").masked() == "amqp://guest:***@localhost:5672/");
+  CHECK(broker_url::parse("amqps://a:b@h").tls);
+  CHECK(broker_url::parse("amqps://a:b@h").port == 5671);
+  CHECK_THROWS_AS(broker_url::parse("http://guest:guest@localhost"), std::invalid_argument);
+  try {
+    broker_url::parse("amqp://guest:hunter2@localhost:notaport");
+    FAIL("accepted a bad port");
+  } catch (const std::invalid_argument& e) {
+    CHECK(std::string_view{e.what()}.find("hunter2") == std::string_view::npos);
+  }
+}
+
+TEST_CASE("the publisher's messages are confirmed once the broker stored them") {
+  const auto url = test_broker();
+  connection admin{settings_for(url)};
+  const auto exchange = unique("test.confirmed");
+  const auto queue = unique("test.confirmed.q");
+  admin.declare_exchange(exchange, "topic");
+  admin.declare_queue(queue);
+  admin.bind_queue(queue, exchange, "#");
+
+  asio::io_context io;
+  publisher p{io.get_executor(), {settings_for(url), 5s, 10}};
+  outcome_log log;
+  std::vector<publication> messages;
+  for (int i = 0; i < 500; ++i) messages.push_back(sample(exchange, "1.0.1", fmt::format(R"({{"n":{}}})", i)));
+  submit_all(io, p, std::move(messages), log);
+  REQUIRE(run_until(io, [&] { return log.size() == 500; }));
+  for (const auto& ec : log.outcomes) REQUIRE_FALSE(ec);
+
+  const auto stored = take_all(admin, queue, 500);
+  REQUIRE(stored.size() == 500);
+  CHECK(stored.front().body == R"({"n":0})");
+  CHECK(stored.back().body == R"({"n":499})");
+  CHECK(stored.front().type == "PrepareTransfer");
+  CHECK(stored.front().content_type == "application/json");
+  CHECK(stored.front().routing_key == "1.0.1");
+  admin.delete_queue(queue);
+  admin.delete_exchange(exchange);
+}
+
+TEST_CASE("an unroutable message fails with errc::returned, its neighbours are confirmed") {
+  const auto url = test_broker();
+  connection admin{settings_for(url)};
+  const auto exchange = unique("test.returned");
+  const auto queue = unique("test.returned.q");
+  admin.declare_exchange(exchange, "direct");
+  admin.declare_queue(queue);
+  admin.bind_queue(queue, exchange, "bound");
+
+  asio::io_context io;
+  publisher p{io.get_executor(), {settings_for(url), 5s, 10}};
+  outcome_log log;
+  submit_all(io, p,
+             {sample(exchange, "bound", "1"), sample(exchange, "nowhere", "2"), sample(exchange, "bound", "3")}, log);
+  REQUIRE(run_until(io, [&] { return log.size() == 3; }));
+  std::sort(log.outcomes.begin(), log.outcomes.end(),
+            [](auto a, auto b) { return a.value() < b.value(); });  // confirmations may come in any order
+  CHECK_FALSE(log.outcomes[0]);
+  CHECK_FALSE(log.outcomes[1]);
+  CHECK(log.outcomes[2] == errc::returned);
+  admin.delete_queue(queue);
+  admin.delete_exchange(exchange);
+}
+
+TEST_CASE("a message the broker refuses fails with errc::nacked") {
+  const auto url = test_broker();
+  connection admin{settings_for(url)};
+  const auto queue = unique("test.nacked.q");
+  // A full queue that refuses further publishes answers them with basic.nack.
+  admin.declare_queue(queue, {{"x-max-length", std::int64_t{1}}, {"x-overflow", std::string{"reject-publish"}}});
+
+  asio::io_context io;
+  publisher p{io.get_executor(), {settings_for(url), 5s, 10}};
+  outcome_log log;
+  submit_all(io, p, {sample("", queue, "first"), sample("", queue, "second")}, log);
+  REQUIRE(run_until(io, [&] { return log.size() == 2; }));
+  // The nack of the second may come before the first one's ack.
+  std::sort(log.outcomes.begin(), log.outcomes.end(), [](auto a, auto b) { return a.value() < b.value(); });
+  CHECK_FALSE(log.outcomes[0]);
+  CHECK(log.outcomes[1] == errc::nacked);
+  admin.delete_queue(queue);
+}
+
+TEST_CASE("without a broker every message fails at once with errc::not_connected") {
+  auto url = test_broker();
+  url.port = 1;  // nothing listens there
+  asio::io_context io;
+  publisher p{io.get_executor(), {settings_for(url), 5s, 10}};
+  outcome_log log;
+  submit_all(io, p, {sample("accounts_in", "k", "1"), sample("accounts_in", "k", "2")}, log);
+  REQUIRE(run_until(io, [&] { return log.size() == 2; }));
+  CHECK(log.outcomes[0] == errc::not_connected);
+  CHECK(log.outcomes[1] == errc::not_connected);
+  CHECK_FALSE(p.connected());
+}
+
+// A consumer over `queue`, with a prepare function that refuses bodies
+// starting with "poison".
+std::unique_ptr<consumer> consumer_of(asio::io_context& io, const broker_url& url, std::string queue,
+                                      std::uint16_t prefetch) {
+  return std::make_unique<consumer>(io.get_executor(), consumer_settings{settings_for(url), std::move(queue), prefetch},
+                                    [](const content& c) -> result<std::string> {
+                                      if (c.body.starts_with("poison")) return failure{"poisoned"};
+                                      return c.body + "!";
+                                    });
+}
+
+asio::awaitable<void> receive(consumer& source, std::vector<session::outgoing_message>& into, std::size_t count) {
+  while (into.size() < count) {
+    auto m = co_await source.next();
+    if (!m) co_return;
+    into.push_back(std::move(*m));
+  }
+}
+
+TEST_CASE("the consumer hands out prepared deliveries; a receipt acknowledges everything before it") {
+  const auto url = test_broker();
+  connection admin{settings_for(url)};
+  const auto queue = unique("test.consumed");
+  const auto topology = queue_topology{{}, "", "", {}, "", "", queue, queue + ".XQ"};
+  admin.declare_queue(topology.dead_letter_queue);
+  admin.declare_queue(queue, {{"x-dead-letter-exchange", std::string{}},
+                              {"x-dead-letter-routing-key", topology.dead_letter_queue}});
+  const publish_properties props{"application/json", "PrepareTransfer", nullptr};
+  for (int i = 1; i <= 30; ++i) {
+    admin.publish("", queue, props, i == 7 ? "poison 7" : fmt::format("m{}", i), false);
+  }
+
+  asio::io_context io;
+  std::vector<session::outgoing_message> got;
+  {
+    // Prefetch 10 of 30 messages: the stream only goes on because every
+    // message is confirmed as it arrives.
+    auto source = consumer_of(io, url, queue, 10);
+    bool done = false;
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+      while (got.size() < 29) {
+        auto m = co_await source->next();
+        if (!m) co_return;
+        got.push_back(std::move(*m));
+        if (got.size() % 2 == 0) source->confirm(got.back().id);  // cumulative
+      }
+      source->confirm(got.back().id);
+      source->confirm("not-a-tag");  // logged and ignored
+      source->confirm("1000");       // never handed out: ignored
+    }, [&](std::exception_ptr e) {
+      if (e) std::rethrow_exception(e);
+      done = true;
+    });
+    REQUIRE(run_until(io, [&] { return done; }));
+  }  // the destructor sends the last acknowledgement
+  REQUIRE(got.size() == 29);
+  CHECK(got[0].body == "m1!");
+  CHECK(got[0].id == "1");
+  CHECK(got[0].type == "PrepareTransfer");
+  CHECK(got[6].body == "m8!");  // the poisoned 7th is not handed out
+  CHECK(admin.declare_queue(queue, {}, true) == 0);
+  const auto dead = take_all(admin, topology.dead_letter_queue, 1);
+  REQUIRE(dead.size() == 1);
+  CHECK(dead[0].body == "poison 7");
+  admin.delete_queue(queue);
+  admin.delete_queue(topology.dead_letter_queue);
+}
+
+TEST_CASE("unacknowledged deliveries go back to the queue when the consumer ends") {
+  const auto url = test_broker();
+  connection admin{settings_for(url)};
+  const auto queue = unique("test.requeued");
+  admin.declare_queue(queue);
+  const publish_properties props{"application/json", "PrepareTransfer", nullptr};
+  for (int i = 1; i <= 5; ++i) admin.publish("", queue, props, fmt::format("m{}", i), false);
+
+  asio::io_context io;
+  std::vector<session::outgoing_message> got;
+  {
+    auto source = consumer_of(io, url, queue, 100);
+    bool done = false;
+    asio::co_spawn(io, receive(*source, got, 5), [&](std::exception_ptr e) {
+      if (e) std::rethrow_exception(e);
+      done = true;
+    });
+    REQUIRE(run_until(io, [&] { return done; }));
+    source->confirm("3");
+  }
+  CHECK(admin.declare_queue(queue, {}, true) == 2);  // m4 and m5
+  admin.delete_queue(queue);
+}
+
+TEST_CASE("the consumer fails when its queue is missing or deleted") {
+  const auto url = test_broker();
+  asio::io_context io;
+  SECTION("missing") {
+    auto source = consumer_of(io, url, unique("test.missing"), 10);
+    std::exception_ptr failure;
+    asio::co_spawn(io, source->next(), [&](std::exception_ptr e, auto) { failure = e; });
+    REQUIRE(run_until(io, [&] { return failure != nullptr; }));
+    CHECK_THROWS_WITH(std::rethrow_exception(failure), Catch::Contains("NOT_FOUND"));
+  }
+  SECTION("deleted while consuming") {
+    connection admin{settings_for(url)};
+    const auto queue = unique("test.deleted");
+    admin.declare_queue(queue);
+    auto source = consumer_of(io, url, queue, 10);
+    std::exception_ptr failure;
+    bool ended = false;
+    asio::co_spawn(io, source->next(), [&](std::exception_ptr e, auto) {
+      failure = e;
+      ended = true;
+    });
+    // The consumer is registered once the queue shows it.
+    REQUIRE(run_until(io, [&] {
+      amqp_queue_declare_ok_t* ok = amqp_queue_declare(admin.native(), connection::channel,
+                                                       amqp_cstring_bytes(queue.c_str()), 1, 1, 0, 0, amqp_empty_table);
+      return ok != nullptr && ok->consumer_count == 1;
+    }));
+    admin.delete_queue(queue);
+    REQUIRE(run_until(io, [&] { return ended; }));
+    CHECK_THROWS_WITH(std::rethrow_exception(failure), Catch::Contains("cancelled the consumer"));
+  }
+}
+
+TEST_CASE("finish() ends the stream gracefully") {
+  const auto url = test_broker();
+  connection admin{settings_for(url)};
+  const auto queue = unique("test.finished");
+  admin.declare_queue(queue);
+  asio::io_context io;
+  auto source = consumer_of(io, url, queue, 10);
+  std::optional<std::optional<session::outgoing_message>> result;
+  asio::co_spawn(io, source->next(), [&](std::exception_ptr e, std::optional<session::outgoing_message> m) {
+    if (e) std::rethrow_exception(e);
+    result = std::move(m);
+  });
+  source->finish();
+  REQUIRE(run_until(io, [&] { return result.has_value(); }));
+  CHECK_FALSE(result->has_value());
+  source.reset();
+  admin.delete_queue(queue);
+}
+
+}  // namespace
+}  // namespace swpt::amqp
