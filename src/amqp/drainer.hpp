@@ -19,7 +19,9 @@ namespace swpt::amqp {
 // published (throws amqp::error): unlike the original, a drainer whose
 // responses fail does not go on acknowledging messages it has not answered.
 // At most `max_unconfirmed` responses wait for the broker's confirmation.
-asio::awaitable<void> run_drainer(session::message_source& source, session::message_sink& sink,
+// A consumed message is acknowledged only once its response is confirmed
+// (the original acknowledges before), so no answer is ever lost.
+asio::awaitable<void> run_drainer(consumer& source, session::message_sink& sink,
                                   const peer_context& peering, std::size_t max_unconfirmed,
                                   log::logger logger = log::logger{"swpt_stomp.drainer"});
 
