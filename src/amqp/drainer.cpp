@@ -7,19 +7,11 @@
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
-#include <asio/experimental/as_tuple.hpp>
+#include <asio/redirect_error.hpp>
 
 #include <algorithm>
 #include <deque>
 #include <memory>
-
-// GCC 12 reports -Wmismatched-new-delete for asio's recycled coroutine
-// frames once it inlines this file's coroutines into each other: the frame
-// is allocated and freed by the same awaitable_frame_base operators; a
-// false positive (the tests run clean under ASan).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
 
 namespace swpt::amqp {
 namespace {
@@ -27,7 +19,7 @@ namespace {
 // Consumed messages in order, each acknowledged only once its response (if
 // any) is confirmed: the peer's queue never loses a message whose answer
 // did not reach the owner's exchange. Lives on the drainer's executor.
-struct progress {
+struct progress : std::enable_shared_from_this<progress> {
   explicit progress(const asio::any_io_executor& ex) : wake{ex, asio::steady_timer::time_point::max()} {}
   // `wake` never expires: it only wakes by cancel(), and every waiter
   // checks its condition before waiting again.
@@ -59,9 +51,11 @@ struct progress {
     if (failure) throw error{"a response could not be published: " + failure.message()};
   }
 
-  asio::awaitable<void> changed() {
-    co_await wake.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+  // Waits for the next wake.cancel().
+  auto changed() {
+    return wake.async_wait(asio::redirect_error(asio::use_awaitable, woken));
   }
+  asio::error_code woken;  // always operation_aborted
 
 };
 
@@ -70,7 +64,8 @@ struct progress {
 namespace {
 
 asio::awaitable<void> drain(consumer& source, session::message_sink& sink, const peer_context& peering,
-                            std::size_t max_unconfirmed, const log::logger& logger, std::shared_ptr<progress> state) {
+                            std::size_t max_unconfirmed, const log::logger& logger, progress& progress_) {
+  const auto state = progress_.shared_from_this();
   const auto ex = state->wake.get_executor();
   for (;;) {
     state->check();
@@ -95,7 +90,9 @@ asio::awaitable<void> drain(consumer& source, session::message_sink& sink, const
     }
     const auto sequence = state->add(std::move(delivery->id), false);
     ++state->unconfirmed;
-    co_await sink.submit(std::move(*publication), [state, ex, sequence](std::error_code ec) {
+    // A named handler: GCC 12 destroys a temporary made inside a co_await
+    // expression twice (the shared state was released once too often).
+    session::message_sink::confirm_handler on_confirmed = [state, ex, sequence](std::error_code ec) {
       asio::post(ex, [state, ec, sequence] {
         --state->unconfirmed;
         if (ec) {
@@ -107,7 +104,8 @@ asio::awaitable<void> drain(consumer& source, session::message_sink& sink, const
         }
         state->wake.cancel();
       });
-    });
+    };
+    co_await sink.submit(std::move(*publication), std::move(on_confirmed));
   }
   while (state->unconfirmed > 0) co_await state->changed();
   state->check();
@@ -121,7 +119,7 @@ asio::awaitable<void> run_drainer(consumer& source, session::message_sink& sink,
   state->source = &source;
   std::exception_ptr failure;
   try {
-    co_await drain(source, sink, peering, std::max<std::size_t>(max_unconfirmed, 1), logger, state);
+    co_await drain(source, sink, peering, std::max<std::size_t>(max_unconfirmed, 1), logger, *state);
   } catch (...) {
     failure = std::current_exception();
   }
