@@ -25,7 +25,8 @@ broker_url broker_url::parse(std::string_view url) {
   result.port = static_cast<std::uint16_t>(info.port);
   result.user = info.user;
   result.password = info.password;
-  result.vhost = info.vhost;
+  // "amqp://host/" names no vhost: the default one, as other AMQP clients read it.
+  result.vhost = *info.vhost != '\0' ? info.vhost : "/";
   result.tls = info.ssl != 0;
   return result;
 }

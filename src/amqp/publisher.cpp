@@ -85,15 +85,19 @@ struct publisher::impl {
     return taken;
   }
 
-  // Session side: queues `j` unless the queue is full.
-  bool try_put(job& j) {
+  enum class put { queued, queued_first, full };
+
+  // Session side: queues `j` unless the queue is full. The worker takes
+  // everything queued whenever it wakes, so only the first job of a batch
+  // needs to wake it.
+  put try_put(job& j) {
     std::lock_guard lock{mutex};
     if (queued.size() >= capacity) {
       full = true;
-      return false;
+      return put::full;
     }
     queued.push_back(std::move(j));
-    return true;
+    return queued.size() == 1 ? put::queued_first : put::queued;
   }
 
   void run() noexcept;
@@ -247,14 +251,15 @@ publisher::~publisher() {
 
 asio::awaitable<void> publisher::submit(publication message, confirm_handler confirmed) {
   job j{std::move(message), std::move(confirmed)};
-  while (!impl_->try_put(j)) {
+  impl::put outcome;
+  while ((outcome = impl_->try_put(j)) == impl::put::full) {
     // Full: wait until the worker has taken some.
     co_await impl_->space->async_wait(asio::experimental::as_tuple(asio::use_awaitable));
     if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) {
       throw std::system_error{asio::error::operation_aborted, "submit"};
     }
   }
-  impl_->wake.notify();
+  if (outcome == impl::put::queued_first) impl_->wake.notify();
 }
 
 bool publisher::connected() const noexcept { return impl_->connected; }

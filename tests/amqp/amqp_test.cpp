@@ -65,6 +65,8 @@ TEST_CASE("broker URLs are parsed and never shown with their password") {
   CHECK_FALSE(url.tls);
   CHECK(url.masked() == "amqp://user:***@rabbit.example:5673/node/a");
   CHECK(broker_url::parse("amqp://guest:guest@localhost:5672").masked() == "amqp://guest:***@localhost:5672/");
+  CHECK(broker_url::parse("amqp://guest:guest@localhost:5672").vhost == "/");
+  CHECK(broker_url::parse("amqp://guest:guest@localhost:5672/").vhost == "/");
   CHECK(broker_url::parse("amqps://a:b@h").tls);
   CHECK(broker_url::parse("amqps://a:b@h").port == 5671);
   CHECK_THROWS_AS(broker_url::parse("http://guest:guest@localhost"), std::invalid_argument);
