@@ -111,20 +111,24 @@ connection::connection(const connection_settings& settings)
     amqp_set_rpc_timeout(state_, &tv);
 
     // Ask for basic.cancel when the broker drops our consumer (the queue was
-    // deleted): otherwise a consumer can go silent for ever.
-    amqp_table_entry_t capability{bytes("consumer_cancel_notify"), {}};
-    capability.value.kind = AMQP_FIELD_KIND_BOOLEAN;
-    capability.value.value.boolean = 1;
+    // deleted): otherwise a consumer can go silent for ever. And for a
+    // connection.close that says why a login failed, rather than a bare EOF.
+    amqp_table_entry_t capabilities[2] = {{bytes("consumer_cancel_notify"), {}},
+                                          {bytes("authentication_failure_close"), {}}};
+    for (auto& c : capabilities) {
+      c.value.kind = AMQP_FIELD_KIND_BOOLEAN;
+      c.value.value.boolean = 1;
+    }
     amqp_table_entry_t properties[2] = {{bytes("capabilities"), {}}, {bytes("connection_name"), {}}};
     properties[0].value.kind = AMQP_FIELD_KIND_TABLE;
-    properties[0].value.value.table = {1, &capability};
+    properties[0].value.value.table = {2, capabilities};
     properties[1].value.kind = AMQP_FIELD_KIND_UTF8;
     properties[1].value.value.bytes = bytes(settings.name);
     amqp_table_t client_properties{2, properties};
     const auto login = amqp_login_with_properties(state_, url.vhost.c_str(), 0, AMQP_DEFAULT_FRAME_SIZE,
                                                   static_cast<int>(settings.heartbeat.count()), &client_properties,
                                                   AMQP_SASL_METHOD_PLAIN, url.user.c_str(), url.password.c_str());
-    if (login.reply_type != AMQP_RESPONSE_NORMAL) check_rpc("logging in");
+    check_reply(login, "logging in");
     amqp_channel_open(state_, channel);
     check_rpc("opening a channel");
   } catch (...) {
@@ -148,8 +152,9 @@ void connection::fail(std::string_view what, int status) {
   throw error{fmt::format("{}: {}", what, amqp_error_string2(status))};
 }
 
-void connection::check_rpc(std::string_view what) {
-  const amqp_rpc_reply_t reply = amqp_get_rpc_reply(state_);
+void connection::check_rpc(std::string_view what) { check_reply(amqp_get_rpc_reply(state_), what); }
+
+void connection::check_reply(const amqp_rpc_reply_t& reply, std::string_view what) {
   switch (reply.reply_type) {
     case AMQP_RESPONSE_NORMAL:
       return;
@@ -307,7 +312,7 @@ content connection::read_content(const amqp_frame_t& method) {
   }
   amqp_message_t message;
   const amqp_rpc_reply_t reply = amqp_read_message(state_, channel, &message, 0);
-  if (reply.reply_type != AMQP_RESPONSE_NORMAL) check_rpc("reading a message");
+  check_reply(reply, "reading a message");
   const auto& p = message.properties;
   if ((p._flags & AMQP_BASIC_TYPE_FLAG) != 0) result.type = text(p.type);
   if ((p._flags & AMQP_BASIC_CONTENT_TYPE_FLAG) != 0) result.content_type = text(p.content_type);

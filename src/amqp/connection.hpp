@@ -114,6 +114,7 @@ class connection {
 
  private:
   void check_rpc(std::string_view what);
+  void check_reply(const amqp_rpc_reply_t& reply, std::string_view what);
   [[noreturn]] void fail(std::string_view what, int status);
 
   amqp_connection_state_t state_;

@@ -158,7 +158,8 @@ asio::awaitable<void> client_session::sender() {
       m = co_await source_.next();
     } catch (const std::exception& e) {
       // The source failed: close at once; whatever is unconfirmed comes again.
-      logger().error("Message source for {} failed: {}", target_.peer_id, e.what());
+      // (A closing connection cancels the wait for the next message: no news.)
+      if (!closing()) logger().error("Message source for {} failed: {}", target_.peer_id, e.what());
       close();
       co_return;
     }

@@ -78,6 +78,18 @@ TEST_CASE("broker URLs are parsed and never shown with their password") {
   }
 }
 
+TEST_CASE("a refused login says so") {
+  auto url = test_broker();
+  url.password = "not-the-password";
+  try {
+    connection c{settings_for(url)};
+    FAIL("logged in with a wrong password");
+  } catch (const error& e) {
+    CHECK_THAT(e.what(), Catch::Contains("logging in") && Catch::Contains("ACCESS_REFUSED"));
+    CHECK_THAT(e.what(), !Catch::Contains("not-the-password"));
+  }
+}
+
 TEST_CASE("the publisher's messages are confirmed once the broker stored them") {
   const auto url = test_broker();
   connection admin{settings_for(url)};
