@@ -1,0 +1,45 @@
+#pragma once
+// The tunables that only environment variables set (RABBITMQ-TOPOLOGY.md
+// §4, the APP_* variables without an option). Every command reads them all
+// at start-up, so a bad value is reported at once whichever command runs.
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <stdexcept>
+
+namespace swpt::app {
+
+struct tunables {
+  using duration = std::chrono::steady_clock::duration;
+
+  duration ssl_handshake_timeout = std::chrono::seconds{5};     // APP_SSL_HANDSHAKE_TIMEOUT
+  std::size_t max_cached_peers = 5000;                          // APP_MAX_CACHED_PEERS
+  duration peers_cache_lifetime = std::chrono::seconds{600};    // APP_PEERS_CACHE_SECONDS
+  duration peers_check_period = std::chrono::seconds{3600};     // APP_PEERS_CHECK_SECONDS
+  std::size_t file_read_threads = 0;  // APP_FILE_READ_THREADS; default 5 × CPU count (read_tunables fills it in)
+  std::chrono::milliseconds rmq_connection_timeout = std::chrono::seconds{10};    // APP_RMQ_CONNECTION_TIMEOUT_SECONDS
+  std::chrono::milliseconds rmq_confirmation_timeout = std::chrono::seconds{20};  // APP_RMQ_CONFIRMATION_TIMEOUT_SECONDS
+  int stomp_server_backlog = 100;                               // APP_STOMP_SERVER_BACKLOG
+  std::size_t max_connections_per_peer = 10;                    // APP_MAX_CONNECTIONS_PER_PEER
+};
+
+// What() is "<VARIABLE>: <what is wrong>"; the command prints it and exits 2.
+class environment_error : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+// Returns the variable's value, or null when it is not set (std::getenv).
+using environment_lookup = std::function<const char*(const char*)>;
+
+// Unset or empty variables keep their defaults. Leading and trailing blanks
+// are ignored. Throws environment_error for the first bad value.
+// APP_ASSOCIATED_LOGGERS is accepted and ignored: every logger of this
+// program already logs at the one level.
+tunables read_tunables(const environment_lookup& getenv);
+
+// 5 × the number of CPUs (at least 5).
+std::size_t default_file_read_threads() noexcept;
+
+}  // namespace swpt::app

@@ -1,0 +1,83 @@
+#pragma once
+// The command line of the four upstream commands (RABBITMQ-TOPOLOGY.md §5):
+// which command runs, its arguments and options, each option falling back to
+// its environment variable and then to its default. Parsing prints help or a
+// usage error itself and says which exit status that ends in; it starts
+// nothing, so tests call it directly.
+
+#include "log/log.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace swpt::app {
+
+enum class command { server, client, drainer, configure_queue };
+
+// "server", "client", "drainer", "configure-queue": the subcommand of
+// `swpt-stomp`.
+std::string_view subcommand_name(command c) noexcept;
+// "swpt-server", "swpt-client", "swpt-drainer", "configure-queue": the
+// upstream program name, installed as a symlink to swpt-stomp.
+std::string_view upstream_name(command c) noexcept;
+
+// Exit statuses shared by every command.
+inline constexpr int exit_ok = 0;
+inline constexpr int exit_failure = 1;  // start-up failed, or the work ended badly
+inline constexpr int exit_usage = 2;    // bad arguments, options or environment values
+
+struct options {
+  // The arguments of client, drainer and configure-queue.
+  std::string peer_node_id;
+  std::string queue_name;
+
+  std::uint16_t server_port = 1234;                            // -p, SWPT_SERVER_PORT
+  std::string server_cert = "/etc/swpt/server.crt";            // -c, SWPT_SERVER_CERT
+  std::string server_key = "/secrets/swpt-server.key";         // -k, SWPT_SERVER_KEY
+  std::string nodedata_url = "file:///var/lib/swpt-nodedata";  // -n, SWPT_NODEDATA_URL
+  std::string broker_url = "amqp://guest:guest@localhost:5672";  // -u, PROTOCOL_BROKER_URL
+  // Both buffers are at least 1: a smaller value given counts as 1.
+  std::size_t server_buffer = 100;  // server -b, drainer -B; SWPT_SERVER_BUFFER
+  std::size_t client_buffer = 100;  // client -b, drainer -b; SWPT_CLIENT_BUFFER
+  log::level log_level = log::level::info;  // -l, APP_LOG_LEVEL
+  log::format log_format = log::format::text;  // -f, APP_LOG_FORMAT
+};
+
+// Either what to run with, or the exit status to end with at once (0 after
+// --help, exit_usage after a usage error, both already printed).
+using parse_result = std::variant<options, int>;
+
+// Parses `args` (without the program name) for command `c`. `program` is
+// the name shown in help and usage messages ("swpt-client" or "swpt-stomp
+// client"). Help goes to `out`, usage errors to `err`. Options may come
+// before or after the arguments; unset options take their environment
+// variable (read with getenv), then their default.
+parse_result parse_options(command c, std::string_view program, const std::vector<std::string>& args,
+                           std::ostream& out, std::ostream& err);
+
+// Which command the process runs: by the name it was started under
+// (swpt-server, swpt-client, swpt-drainer, configure-queue), or else by the
+// first argument (`swpt-stomp client ...`).
+struct invocation {
+  command which;
+  std::string program;             // for help and usage messages
+  std::vector<std::string> args;  // what follows the program name or the subcommand
+};
+using dispatch_result = std::variant<invocation, int>;
+
+// `argv` is the whole command line, argv[0] included. `swpt-stomp --help`
+// prints the list of subcommands to `out` (0); a missing or unknown
+// subcommand goes to `err` (exit_usage).
+dispatch_result dispatch(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);
+
+// The command an upstream program name stands for; `path` may be a path
+// ("/usr/bin/swpt-client").
+std::optional<command> command_for_program(std::string_view path) noexcept;
+
+}  // namespace swpt::app

@@ -1,0 +1,133 @@
+#include "app/setup.hpp"
+
+#include "amqp/broker_url.hpp"
+#include "nodedata/database_url.hpp"
+#include "session/node_directory.hpp"
+#include "session/tls.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+#include <system_error>
+
+namespace swpt::app {
+
+nodedata::database open_database(const options& o) {
+  return nodedata::database{nodedata::parse_database_url(o.nodedata_url)};
+}
+
+nodedata::peer_data require_peer(const nodedata::database& db, std::string_view peer_id, peer_requirement r) {
+  auto peer = db.find_peer(peer_id, /*active_only=*/false);
+  if (!peer) throw startup_error{fmt::format("Peer {} is not in the database.", peer_id)};
+  const auto state = peer->state;
+  switch (r) {
+    case peer_requirement::active:
+      if (state == nodedata::peer_state::deactivated)
+        throw startup_error{fmt::format("Peer {} has been deactivated.", peer_id)};
+      if (state != nodedata::peer_state::active)
+        throw startup_error{fmt::format("Peer {} has not been activated yet.", peer_id)};
+      break;
+    case peer_requirement::deactivated:
+      if (state != nodedata::peer_state::deactivated)
+        throw startup_error{fmt::format("Peer {} has not been deactivated.", peer_id)};
+      break;
+    case peer_requirement::not_deactivated:
+      if (state == nodedata::peer_state::deactivated)
+        throw startup_error{fmt::format("Peer {} has been deactivated.", peer_id)};
+      break;
+  }
+  return std::move(*peer);
+}
+
+peering find_peering(const options& o, peer_requirement r) {
+  const auto db = open_database(o);
+  auto owner = db.read_owner();
+  auto peer = require_peer(db, o.peer_node_id, r);
+  auto context = session::make_peer_context(owner, peer);
+  return {std::move(owner), std::move(peer), std::move(context)};
+}
+
+amqp::connection_settings broker_connection(const options& o, const tunables& t, std::string name) {
+  amqp::connection_settings s;
+  s.url = amqp::broker_url::parse(o.broker_url);
+  s.timeout = t.rmq_connection_timeout;
+  s.name = std::move(name);
+  return s;
+}
+
+std::uint16_t prefetch_count(std::size_t client_buffer) noexcept {
+  return static_cast<std::uint16_t>(
+      std::clamp<std::size_t>(client_buffer, 1, std::numeric_limits<std::uint16_t>::max()));
+}
+
+amqp::consumer_settings queue_consumer(const options& o, const tunables& t, std::string name) {
+  return {broker_connection(o, t, std::move(name)), o.queue_name, prefetch_count(o.client_buffer)};
+}
+
+amqp::prepare_function prepare_for(peer_context peering) {
+  return [peering = std::move(peering)](const amqp::content& delivery) -> result<std::string> {
+    // The node applications always set both; without them there is nothing
+    // to check the body against.
+    if (!delivery.content_type) return failure{"the message has no content type"};
+    if (!delivery.type) return failure{"the message has no type"};
+    return process_outgoing(peering, *delivery.content_type, *delivery.type, delivery.body);
+  };
+}
+
+session::timing stomp_timing(const tunables& t) {
+  session::timing times;
+  times.handshake_timeout = t.ssl_handshake_timeout;
+  return times;
+}
+
+namespace {
+
+template <class Make>
+asio::ssl::context tls_context(const options& o, Make make) {
+  const auto credentials = session::tls_credentials::load(o.server_cert, o.server_key);
+  try {
+    return make(credentials);
+  } catch (const std::system_error&) {
+    std::throw_with_nested(
+        startup_error{fmt::format("The certificate {} and the key {} cannot be used", o.server_cert, o.server_key)});
+  }
+}
+
+}  // namespace
+
+asio::ssl::context server_tls(const options& o, const std::string& owner_root_ca_pem) {
+  return tls_context(o, [&](const session::tls_credentials& c) {
+    return session::make_server_context(c, owner_root_ca_pem);
+  });
+}
+
+asio::ssl::context client_tls(const options& o, const nodedata::peer_data& peer) {
+  return tls_context(o, [&](const session::tls_credentials& c) {
+    return session::make_client_context(c, peer.sub_ca_pem, peer.root_ca_pem);
+  });
+}
+
+std::string describe(const std::exception& e) {
+  std::string text = e.what();
+  try {
+    std::rethrow_if_nested(e);
+  } catch (const std::exception& inner) {
+    text += ": " + describe(inner);
+  } catch (...) {
+    text += ": an unknown error";
+  }
+  return text;
+}
+
+std::string describe(std::exception_ptr e) {
+  try {
+    std::rethrow_exception(std::move(e));
+  } catch (const std::exception& x) {
+    return describe(x);
+  } catch (...) {
+    return "an unknown error";
+  }
+}
+
+}  // namespace swpt::app
