@@ -113,15 +113,17 @@ connection::connection(const connection_settings& settings)
     // Ask for basic.cancel when the broker drops our consumer (the queue was
     // deleted): otherwise a consumer can go silent for ever. And for a
     // connection.close that says why a login failed, rather than a bare EOF.
-    amqp_table_entry_t capabilities[2] = {{bytes("consumer_cancel_notify"), {}},
-                                          {bytes("authentication_failure_close"), {}}};
+    // connection.blocked: told when a resource alarm stops publishing.
+    amqp_table_entry_t capabilities[3] = {{bytes("consumer_cancel_notify"), {}},
+                                          {bytes("authentication_failure_close"), {}},
+                                          {bytes("connection.blocked"), {}}};
     for (auto& c : capabilities) {
       c.value.kind = AMQP_FIELD_KIND_BOOLEAN;
       c.value.value.boolean = 1;
     }
     amqp_table_entry_t properties[2] = {{bytes("capabilities"), {}}, {bytes("connection_name"), {}}};
     properties[0].value.kind = AMQP_FIELD_KIND_TABLE;
-    properties[0].value.value.table = {2, capabilities};
+    properties[0].value.value.table = {3, capabilities};
     properties[1].value.kind = AMQP_FIELD_KIND_UTF8;
     properties[1].value.value.bytes = bytes(settings.name);
     amqp_table_t client_properties{2, properties};
@@ -139,6 +141,10 @@ connection::connection(const connection_settings& settings)
 
 connection::~connection() {
   if (!broken_) {
+    // A polite close, but a short one: a broker that stopped answering
+    // must not hold up a process that is shutting down.
+    timeval brief{1, 0};
+    amqp_set_rpc_timeout(state_, &brief);
     amqp_channel_close(state_, channel, AMQP_REPLY_SUCCESS);
     amqp_connection_close(state_, AMQP_REPLY_SUCCESS);
   }

@@ -116,11 +116,12 @@ void consumer::impl::handle(connection& c, content delivery) {
     c.reject(delivery.delivery_tag, /*requeue=*/false);
     return;
   }
-  if (finished) return;  // redelivered after the connection closes
+  // Raised first: the peer may confirm it as soon as it is queued. A send
+  // that fails (only after finish()) leaves it unacknowledged, so the broker
+  // redelivers it after the connection closes.
   raise_to(handed_out, delivery.delivery_tag);
-  deliveries.try_send(asio::error_code{},
-                      session::outgoing_message{std::to_string(delivery.delivery_tag), std::move(*delivery.type),
-                                                std::move(*prepared)});
+  deliveries.try_send(asio::error_code{}, session::outgoing_message{std::to_string(delivery.delivery_tag),
+                                                                    std::move(*delivery.type), std::move(*prepared)});
 }
 
 consumer::consumer(asio::any_io_executor ex, consumer_settings settings, prepare_function prepare,

@@ -15,6 +15,7 @@ class category_impl final : public std::error_category {
       case errc::confirmation_timeout: return "the broker did not confirm the message in time";
       case errc::connection_lost: return "the broker connection was lost before the confirmation";
       case errc::not_connected: return "not connected to the broker";
+      case errc::blocked: return "the broker blocks publishing (resource alarm)";
       case errc::stopped: return "the publisher is shutting down";
     }
     return "unknown AMQP error";

@@ -13,6 +13,7 @@ enum class errc {
   confirmation_timeout,  // no basic.ack within APP_RMQ_CONFIRMATION_TIMEOUT_SECONDS
   connection_lost,       // the connection ended before the confirmation came
   not_connected,         // the broker is unreachable (reconnecting)
+  blocked,               // the broker blocks publishers (memory or disk alarm)
   stopped,               // the publisher is shutting down
 };
 

@@ -69,6 +69,7 @@ struct publisher::impl {
   std::atomic<bool> connected{false};
   std::map<std::uint64_t, pending> unconfirmed;  // by publish sequence number
   std::uint64_t last_sequence = 0;
+  bool blocked = false;  // connection.blocked: the broker stopped reading publishes
   std::thread worker;
 
   // Worker side: the oldest queued job.
@@ -122,6 +123,7 @@ void publisher::impl::run() noexcept {
       connected = true;
       backoff = settings.min_backoff;
       last_sequence = 0;
+      blocked = false;
       serve(c);
     } catch (const std::exception& e) {
       logger.error("RabbitMQ connection error: {}", e.what());
@@ -139,14 +141,23 @@ void publisher::impl::run() noexcept {
 
 void publisher::impl::serve(connection& c) {
   while (!stopping) {
-    // Publish what the sessions handed over.
+    // Publish what the sessions handed over, unless the broker blocks
+    // publishers (a resource alarm): then a publish could block the worker
+    // for as long as the alarm lasts, and nothing would time out.
     while (auto j = take()) {
-      const auto type = smp::type_name(j->message.type);
-      c.publish(j->message.exchange, j->message.routing_key,
-                {json_content_type, type, &j->message.headers}, j->message.body, /*mandatory=*/true);
-      unconfirmed.emplace(++last_sequence,
-                          pending{std::move(j->message), std::move(j->confirmed),
-                                  clock::now() + settings.confirmation_timeout});
+      if (blocked) {
+        j->confirmed(errc::blocked);
+        continue;
+      }
+      // Registered before it is written: if the write fails, the lost
+      // connection fails it like every other unconfirmed message.
+      auto& p = unconfirmed
+                    .emplace(++last_sequence, pending{std::move(j->message), std::move(j->confirmed),
+                                                      clock::now() + settings.confirmation_timeout})
+                    .first->second;
+      c.publish(p.message.exchange, p.message.routing_key,
+                {json_content_type, smp::type_name(p.message.type), &p.message.headers}, p.message.body,
+                /*mandatory=*/true);
     }
     // Read every frame that is there: confirmations and returns.
     while (auto frame = c.poll(std::chrono::milliseconds{0})) {
@@ -165,6 +176,14 @@ void publisher::impl::serve(connection& c) {
         }
         case AMQP_BASIC_RETURN_METHOD:
           on_return(c.read_content(*frame));
+          break;
+        case AMQP_CONNECTION_BLOCKED_METHOD:
+          logger.warning("RabbitMQ blocks publishing (a resource alarm): messages fail until it ends.");
+          blocked = true;
+          break;
+        case AMQP_CONNECTION_UNBLOCKED_METHOD:
+          logger.info("RabbitMQ accepts messages again.");
+          blocked = false;
           break;
         default:
           break;
@@ -201,13 +220,14 @@ void publisher::impl::confirm_up_to(std::uint64_t sequence, bool multiple, std::
 }
 
 void publisher::impl::on_return(const content& returned) {
-  // A return names no sequence number; it comes before the message's ack,
-  // so the earliest unconfirmed message with these contents is the one.
+  // A return names no sequence number, only the contents. Every
+  // unconfirmed message with these contents is failed: when two identical
+  // ones are in flight, failing one too many is safe (the peer sends it
+  // again), confirming a dropped one would not be.
   for (auto& [sequence, p] : unconfirmed) {
-    if (!p.returned && p.message.routing_key == returned.routing_key && p.message.exchange == returned.exchange &&
+    if (p.message.routing_key == returned.routing_key && p.message.exchange == returned.exchange &&
         p.message.body == returned.body) {
       p.returned = true;
-      return;
     }
   }
 }

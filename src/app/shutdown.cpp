@@ -25,7 +25,7 @@ void termination_signals::wait() {
       io_.stop();
       return;
     }
-    logger_.info("Received {} signal. Exiting...", signal_name(number));
+    logger_.warning("Received {} signal. Exiting...", signal_name(number));
     received_at_ = std::chrono::steady_clock::now();
     wait();
     if (start_graceful_end_) start_graceful_end_();

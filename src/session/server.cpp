@@ -222,7 +222,9 @@ asio::awaitable<void> server_session::on_send(const stomp::frame_view& f) {
   if (!co_await peer_still_active()) co_return;
   pending_.push_back({std::move(receipt)});
   try {
-    co_await owner_.sink_.submit(std::move(*message), confirm_handler(first_seq_ + pending_.size() - 1));
+    // Named: GCC 12 may destroy a temporary made inside co_await twice.
+    auto confirmed = confirm_handler(first_seq_ + pending_.size() - 1);
+    co_await owner_.sink_.submit(std::move(*message), std::move(confirmed));
   } catch (const std::exception& e) {
     logger().error("Message from {} not taken: {}", peer_id_, e.what());
     fail("Internal server error.");

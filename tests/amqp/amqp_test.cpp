@@ -16,7 +16,10 @@
 #include <asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+
 #include <atomic>
+#include <fstream>
 #include <mutex>
 
 namespace swpt::amqp {
@@ -44,15 +47,20 @@ struct outcome_log {
   }
 };
 
+asio::awaitable<void> submit_each(publisher& p, std::vector<publication> messages, outcome_log& log) {
+  for (auto& m : messages) {
+    session::message_sink::confirm_handler record = [&log](std::error_code ec) {
+      std::lock_guard lock{log.mutex};
+      log.outcomes.push_back(ec);
+    };
+    co_await p.submit(std::move(m), std::move(record));
+  }
+}
+
 void submit_all(asio::io_context& io, publisher& p, std::vector<publication> messages, outcome_log& log) {
-  asio::co_spawn(io, [&p, &log, messages = std::move(messages)]() mutable -> asio::awaitable<void> {
-    for (auto& m : messages) {
-      co_await p.submit(std::move(m), [&log](std::error_code ec) {
-        std::lock_guard lock{log.mutex};
-        log.outcomes.push_back(ec);
-      });
-    }
-  }, [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
+  asio::co_spawn(io, submit_each(p, std::move(messages), log), [](std::exception_ptr e) {
+    if (e) std::rethrow_exception(e);
+  });
 }
 
 TEST_CASE("broker URLs are parsed and never shown with their password") {
@@ -160,6 +168,41 @@ TEST_CASE("a message the broker refuses fails with errc::nacked") {
   CHECK_FALSE(log.outcomes[0]);
   CHECK(log.outcomes[1] == errc::nacked);
   admin.delete_queue(queue);
+}
+
+// The process of the test broker that scripts/test runs (scripts/rabbitmq
+// keeps its pid file under $SWPT_RUN_DIR).
+pid_t test_broker_pid() {
+  const char* run_dir = std::getenv("SWPT_RUN_DIR");
+  std::ifstream file{std::string{run_dir != nullptr ? run_dir : "/tmp/swpt-stomp"} + "/rabbitmq-swpt-test/pid"};
+  pid_t pid = 0;
+  if (!(file >> pid) || pid <= 0) FAIL("no pid file of the test broker: run the tests with scripts/test");
+  return pid;
+}
+
+TEST_CASE("a message the broker does not confirm in time fails with errc::confirmation_timeout") {
+  const auto url = test_broker();
+  connection admin{settings_for(url)};
+  const auto queue = unique("test.unconfirmed");
+  admin.declare_queue(queue);
+
+  asio::io_context io;
+  publisher p{io.get_executor(), {settings_for(url), 300ms, 10}};
+  REQUIRE(run_until(io, [&] { return p.connected(); }));
+  {
+    // A frozen broker takes the message into its socket buffer and never answers.
+    const pid_t broker = test_broker_pid();
+    REQUIRE(::kill(broker, SIGSTOP) == 0);
+    struct thaw {
+      pid_t pid;
+      ~thaw() { ::kill(pid, SIGCONT); }
+    } guard{broker};
+    outcome_log log;
+    submit_all(io, p, {sample("", queue, "late")}, log);
+    REQUIRE(run_until(io, [&] { return log.size() == 1; }, 10s));
+    CHECK(log.outcomes[0] == errc::confirmation_timeout);
+  }
+  admin.delete_queue(queue);  // the late confirmation, when it comes, is ignored
 }
 
 TEST_CASE("without a broker every message fails at once with errc::not_connected") {

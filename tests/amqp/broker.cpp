@@ -29,6 +29,9 @@ std::string unique(std::string_view prefix) {
 }
 
 bool run_until(asio::io_context& io, const std::function<bool()>& done, std::chrono::seconds limit) {
+  // A context whose work ran out (an earlier run_until's guard was the
+  // last) is stopped, and would run nothing.
+  if (io.stopped()) io.restart();
   auto guard = asio::make_work_guard(io);
   const auto deadline = std::chrono::steady_clock::now() + limit;
   while (!done()) {
