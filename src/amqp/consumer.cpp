@@ -146,6 +146,15 @@ asio::awaitable<std::optional<session::outgoing_message>> consumer::next() {
   throw std::system_error{ec, "waiting for a message"};
 }
 
+std::optional<session::outgoing_message> consumer::try_next() {
+  std::optional<session::outgoing_message> taken;
+  if (impl_->finished) return taken;
+  impl_->deliveries.try_receive([&](asio::error_code ec, session::outgoing_message m) {
+    if (!ec) taken = std::move(m);
+  });
+  return taken;
+}
+
 void consumer::confirm(std::string_view id) {
   std::uint64_t tag = 0;
   const auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), tag);

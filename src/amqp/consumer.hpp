@@ -49,6 +49,7 @@ class consumer final : public session::message_source {
   // Throws amqp::error once the consumer has failed (connection lost, queue
   // missing or deleted); nullopt after finish().
   asio::awaitable<std::optional<session::outgoing_message>> next() override;
+  std::optional<session::outgoing_message> try_next() override;
 
   // Acknowledges the delivery with this tag and every earlier one. An id
   // that is not a delivery tag is logged and ignored.

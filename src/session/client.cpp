@@ -165,6 +165,12 @@ asio::awaitable<void> client_session::sender() {
     }
     if (!m) break;
     send_message(*m);
+    // What is ready already goes into the same write.
+    while (in_flight_.size() < settings_.buffer) {
+      auto more = source_.try_next();
+      if (!more) break;
+      send_message(*more);
+    }
   }
   // The source has ended: finish gracefully.
   if (in_flight_.empty()) {

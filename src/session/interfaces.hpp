@@ -52,6 +52,11 @@ class message_source {
   // when cancelled, as submit() must.
   virtual asio::awaitable<std::optional<outgoing_message>> next() = 0;
 
+  // A message that is available right now, or nullopt (also when the
+  // source has ended or failed: next() then says which). The session sends
+  // whatever is ready in one write rather than one TLS record per message.
+  virtual std::optional<outgoing_message> try_next() { return std::nullopt; }
+
   // The peer confirmed the message with this id and every one before it.
   virtual void confirm(std::string_view id) = 0;
 };

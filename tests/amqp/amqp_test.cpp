@@ -343,6 +343,35 @@ TEST_CASE("the consumer fails when its queue is missing or deleted") {
   }
 }
 
+TEST_CASE("try_next() hands out what is ready without waiting") {
+  const auto url = test_broker();
+  connection admin{settings_for(url)};
+  const auto queue = unique("test.ready");
+  admin.declare_queue(queue);
+  const publish_properties props{"application/json", "PrepareTransfer", nullptr};
+  for (int i = 1; i <= 3; ++i) admin.publish("", queue, props, fmt::format("m{}", i), false);
+
+  asio::io_context io;
+  auto source = consumer_of(io, url, queue, 10);
+  std::vector<session::outgoing_message> got;
+  bool first = false;
+  asio::co_spawn(io, receive(*source, got, 1), [&](std::exception_ptr e) {
+    if (e) std::rethrow_exception(e);
+    first = true;
+  });
+  REQUIRE(run_until(io, [&] { return first; }));
+  REQUIRE(run_until(io, [&] {
+    if (auto m = source->try_next()) got.push_back(std::move(*m));
+    return got.size() == 3;
+  }));
+  CHECK(got[1].body == "m2!");
+  CHECK(got[2].id == "3");
+  source->finish();
+  CHECK_FALSE(source->try_next());
+  source.reset();
+  admin.delete_queue(queue);
+}
+
 TEST_CASE("finish() ends the stream gracefully") {
   const auto url = test_broker();
   connection admin{settings_for(url)};

@@ -69,6 +69,11 @@ asio::awaitable<std::optional<session::outgoing_message>> memory_source::next() 
   co_return std::nullopt;
 }
 
+std::optional<session::outgoing_message> memory_source::try_next() {
+  if (next_ < messages_.size()) return messages_[next_++];
+  return std::nullopt;
+}
+
 void memory_source::confirm(std::string_view id) { confirmed_.emplace_back(id); }
 
 void memory_source::close_source() {

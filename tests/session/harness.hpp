@@ -52,6 +52,7 @@ class memory_source final : public session::message_source {
                          bool hold_open = false);
 
   asio::awaitable<std::optional<session::outgoing_message>> next() override;
+  std::optional<session::outgoing_message> try_next() override;
   void confirm(std::string_view id) override;
 
   void close_source();
