@@ -68,8 +68,6 @@ struct publisher::impl {
   std::atomic<bool> stopping{false};
   std::atomic<bool> connected{false};
   std::map<std::uint64_t, pending> unconfirmed;  // by publish sequence number
-  std::uint64_t last_sequence = 0;
-  bool blocked = false;  // connection.blocked: the broker stopped reading publishes
   std::thread worker;
 
   // Worker side: the oldest queued job.
@@ -122,8 +120,6 @@ void publisher::impl::run() noexcept {
       c.enable_confirms();
       connected = true;
       backoff = settings.min_backoff;
-      last_sequence = 0;
-      blocked = false;
       serve(c);
     } catch (const std::exception& e) {
       logger.error("RabbitMQ connection error: {}", e.what());
@@ -140,6 +136,9 @@ void publisher::impl::run() noexcept {
 }
 
 void publisher::impl::serve(connection& c) {
+  // State of this connection; a new one starts afresh.
+  std::uint64_t last_sequence = 0;  // publisher confirms number a channel's publishes from 1
+  bool blocked = false;             // connection.blocked: the broker stopped reading publishes
   while (!stopping) {
     // Publish what the sessions handed over, unless the broker blocks
     // publishers (a resource alarm): then a publish could block the worker

@@ -25,16 +25,30 @@
 namespace swpt::amqp {
 namespace {
 
-using testing::run_until;
-using testing::settings_for;
-using testing::take_all;
-using testing::test_broker;
-using testing::unique;
+using namespace testing;
 
 publication sample(std::string_view exchange, std::string routing_key, std::string body) {
   publication p{exchange, std::move(routing_key), smp::message_type::prepare_transfer, std::move(body), {}};
   p.headers = {{"message-type", std::string{"PrepareTransfer"}}, {"debtor-id", std::int64_t{-1}}};
   return p;
+}
+
+// A fresh exchange of `type` with one fresh queue bound to it by `key`.
+struct routed {
+  std::string exchange, queue;
+};
+
+routed declare_routed(connection& admin, std::string_view prefix, std::string_view type, std::string_view key) {
+  routed r{unique(prefix), unique(std::string{prefix} + ".q")};
+  admin.declare_exchange(r.exchange, type);
+  admin.declare_queue(r.queue);
+  admin.bind_queue(r.queue, r.exchange, key);
+  return r;
+}
+
+void delete_routed(connection& admin, const routed& r) {
+  admin.delete_queue(r.queue);
+  admin.delete_exchange(r.exchange);
 }
 
 // Submits `messages` in order and collects their outcomes.
@@ -44,6 +58,11 @@ struct outcome_log {
   std::size_t size() {
     std::lock_guard lock{mutex};
     return outcomes.size();
+  }
+  // Success first: confirmations of different messages may come in any order.
+  void sort() {
+    std::lock_guard lock{mutex};
+    std::sort(outcomes.begin(), outcomes.end(), [](auto a, auto b) { return a.value() < b.value(); });
   }
 };
 
@@ -101,11 +120,7 @@ TEST_CASE("a refused login says so") {
 TEST_CASE("the publisher's messages are confirmed once the broker stored them") {
   const auto url = test_broker();
   connection admin{settings_for(url)};
-  const auto exchange = unique("test.confirmed");
-  const auto queue = unique("test.confirmed.q");
-  admin.declare_exchange(exchange, "topic");
-  admin.declare_queue(queue);
-  admin.bind_queue(queue, exchange, "#");
+  const auto [exchange, queue] = declare_routed(admin, "test.confirmed", "topic", "#");
 
   asio::io_context io;
   publisher p{io.get_executor(), {settings_for(url), 5s, 10}};
@@ -123,18 +138,13 @@ TEST_CASE("the publisher's messages are confirmed once the broker stored them") 
   CHECK(stored.front().type == "PrepareTransfer");
   CHECK(stored.front().content_type == "application/json");
   CHECK(stored.front().routing_key == "1.0.1");
-  admin.delete_queue(queue);
-  admin.delete_exchange(exchange);
+  delete_routed(admin, {exchange, queue});
 }
 
 TEST_CASE("an unroutable message fails with errc::returned, its neighbours are confirmed") {
   const auto url = test_broker();
   connection admin{settings_for(url)};
-  const auto exchange = unique("test.returned");
-  const auto queue = unique("test.returned.q");
-  admin.declare_exchange(exchange, "direct");
-  admin.declare_queue(queue);
-  admin.bind_queue(queue, exchange, "bound");
+  const auto [exchange, queue] = declare_routed(admin, "test.returned", "direct", "bound");
 
   asio::io_context io;
   publisher p{io.get_executor(), {settings_for(url), 5s, 10}};
@@ -142,13 +152,11 @@ TEST_CASE("an unroutable message fails with errc::returned, its neighbours are c
   submit_all(io, p,
              {sample(exchange, "bound", "1"), sample(exchange, "nowhere", "2"), sample(exchange, "bound", "3")}, log);
   REQUIRE(run_until(io, [&] { return log.size() == 3; }));
-  std::sort(log.outcomes.begin(), log.outcomes.end(),
-            [](auto a, auto b) { return a.value() < b.value(); });  // confirmations may come in any order
+  log.sort();
   CHECK_FALSE(log.outcomes[0]);
   CHECK_FALSE(log.outcomes[1]);
   CHECK(log.outcomes[2] == errc::returned);
-  admin.delete_queue(queue);
-  admin.delete_exchange(exchange);
+  delete_routed(admin, {exchange, queue});
 }
 
 TEST_CASE("a message the broker refuses fails with errc::nacked") {
@@ -163,8 +171,7 @@ TEST_CASE("a message the broker refuses fails with errc::nacked") {
   outcome_log log;
   submit_all(io, p, {sample("", queue, "first"), sample("", queue, "second")}, log);
   REQUIRE(run_until(io, [&] { return log.size() == 2; }));
-  // The nack of the second may come before the first one's ack.
-  std::sort(log.outcomes.begin(), log.outcomes.end(), [](auto a, auto b) { return a.value() < b.value(); });
+  log.sort();  // the nack of the second may come before the first one's ack
   CHECK_FALSE(log.outcomes[0]);
   CHECK(log.outcomes[1] == errc::nacked);
   admin.delete_queue(queue);

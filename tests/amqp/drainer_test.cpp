@@ -15,11 +15,7 @@
 namespace swpt::amqp {
 namespace {
 
-using testing::run_until;
-using testing::settings_for;
-using testing::take_all;
-using testing::test_broker;
-using testing::unique;
+using namespace testing;
 
 subnet sn(std::string_view hex) { return *subnet::parse(hex); }
 
