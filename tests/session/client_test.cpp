@@ -1,4 +1,4 @@
-// The client's side of things going wrong (docs/stomp.md §4, §6, §8):
+// The client's side of things going wrong (STOMP-BEHAVIOUR.md §4, §6, §8):
 // a server that is not the peer, a server that is not there, a server that
 // sends ERROR or never answers, and a message source that fails. The CA is the client and
 // the AA (a real server, or a probe in its place) the server.
