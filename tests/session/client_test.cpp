@@ -145,3 +145,80 @@ TEST_CASE("a client whose source fails closes without DISCONNECT", "[session][cl
   CHECK(s.received().commands() == std::vector<std::string>{"STOMP", "SEND", "SEND"});
   CHECK_FALSE(s.received().error);
 }
+
+// ---- ends asked for from outside (client_stop) ----
+
+TEST_CASE("a finish waits for the RECEIPTs of what was sent, then DISCONNECTs", "[session][client][lifecycle]") {
+  scripted_server s;
+  memory_source source{s.io.get_executor(), ca_messages(3), /*hold_open=*/true};
+  session::client_stop stop{s.io.get_executor()};
+  s.server.send(connected_frame("0,0"));
+  background_client client{s.io, s.tls, s.target(), source, {}, &stop};
+  REQUIRE(s.run_until([&] { return s.received().frames.size() == 4; }));
+
+  stop.finish(10s);
+  REQUIRE(s.run_until([&] { return s.received().frames.size() == 5; }));
+  CHECK(s.received().commands().back() == "DISCONNECT");
+  const auto* receipt = s.received().frames.back().header("receipt");
+  REQUIRE(receipt);
+  CHECK(*receipt == "3");
+  s.server.send(receipt_frame("3"));  // the DISCONNECT's RECEIPT confirms all
+  REQUIRE(s.run_until([&] { return client.done() && s.server.ended(); }));
+
+  CHECK(client.outcome().kind == session::client_end::finished);
+  CHECK(client.outcome().unconfirmed == 0);
+  CHECK(source.confirmations() == std::vector<std::string>{"3"});
+  CHECK(source.sent() == 3);
+  CHECK(s.server.end_reason() == asio::error::eof);  // close_notify: a clean TLS end
+}
+
+TEST_CASE("a finish whose RECEIPTs do not come closes after the grace", "[session][client][lifecycle]") {
+  scripted_server s;
+  memory_source source{s.io.get_executor(), ca_messages(3), /*hold_open=*/true};
+  session::client_stop stop{s.io.get_executor()};
+  s.server.send(connected_frame("0,0"));
+  background_client client{s.io, s.tls, s.target(), source, {}, &stop};
+  REQUIRE(s.run_until([&] { return s.received().frames.size() == 4; }));
+
+  const auto asked = std::chrono::steady_clock::now();
+  stop.finish(300ms);
+  REQUIRE(s.run_until([&] { return client.done() && s.server.ended(); }));
+
+  CHECK(std::chrono::steady_clock::now() - asked >= 300ms);
+  CHECK(client.outcome().kind == session::client_end::finished);
+  CHECK(client.outcome().unconfirmed == 3);
+  CHECK(source.confirmations().empty());
+  CHECK(s.received().commands() == std::vector<std::string>{"STOMP", "SEND", "SEND", "SEND", "DISCONNECT"});
+  CHECK(s.server.end_reason() == asio::error::eof);
+}
+
+TEST_CASE("an abort ends the connection at once, confirming nothing more", "[session][client][lifecycle]") {
+  scripted_server s;
+  memory_source source{s.io.get_executor(), ca_messages(3), /*hold_open=*/true};
+  session::client_stop stop{s.io.get_executor()};
+  s.server.send(connected_frame("0,0"));
+  background_client client{s.io, s.tls, s.target(), source, {}, &stop};
+  REQUIRE(s.run_until([&] { return s.received().frames.size() == 4; }));
+
+  stop.abort();
+  REQUIRE(s.run_until([&] { return client.done() && s.server.ended(); }));
+
+  CHECK(client.outcome().kind == session::client_end::aborted);
+  CHECK(client.outcome().connected);
+  CHECK(client.outcome().unconfirmed == 3);
+  CHECK(s.received().commands() == std::vector<std::string>{"STOMP", "SEND", "SEND", "SEND"});
+}
+
+TEST_CASE("a finish asked for before the connection is up ends the run without connecting",
+          "[session][client][lifecycle]") {
+  scripted_server s;
+  memory_source source{s.io.get_executor(), ca_messages(3)};
+  session::client_stop stop{s.io.get_executor()};
+  stop.finish(1s);
+  background_client client{s.io, s.tls, s.target(), source, {}, &stop};
+  REQUIRE(s.run_until([&] { return client.done(); }));
+
+  CHECK(client.outcome().kind == session::client_end::finished);
+  CHECK_FALSE(client.outcome().connected);
+  CHECK(source.sent() == 0);
+}
