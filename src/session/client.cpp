@@ -194,7 +194,7 @@ asio::awaitable<void> client_session::frames() {
     if (auto* failed = std::get_if<read_failure>(&next)) {
       if (failed->protocol) {
         fail(failed->error.message());
-      } else if (!completed_) {
+      } else if (!completed_ && !closing()) {
         logger().warning("Connection to {} lost: {}", remote(), failed->error.message());
         end_with(client_end::network, failed->error.message());
       }
