@@ -3,7 +3,6 @@
 #include "session/connection.hpp"
 
 #include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
 #include <asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
