@@ -158,8 +158,9 @@ TEST_CASE("a finish waits for the RECEIPTs of what was sent, then DISCONNECTs", 
 
   stop.finish(10s);
   REQUIRE(s.run_until([&] { return s.received().frames.size() == 5; }));
-  CHECK(s.received().commands().back() == "DISCONNECT");
-  const auto* receipt = s.received().frames.back().header("receipt");
+  const auto received = s.received();
+  CHECK(received.commands().back() == "DISCONNECT");
+  const auto* receipt = received.frames.back().header("receipt");
   REQUIRE(receipt);
   CHECK(*receipt == "3");
   s.server.send(receipt_frame("3"));  // the DISCONNECT's RECEIPT confirms all
