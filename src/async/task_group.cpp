@@ -58,6 +58,7 @@ void task_group::spawn(asio::awaitable<void> task, std::string name) {
 }
 
 void task_group::finished(std::list<child>::iterator which, std::exception_ptr e) {
+  which->finished = true;
   if (e && is_cancellation(e))
     logger_.debug("{} ended by cancellation", which->name);
   else if (e)
@@ -72,7 +73,8 @@ void task_group::finished(std::list<child>::iterator which, std::exception_ptr e
 }
 
 void task_group::emit(asio::cancellation_type type) {
-  for (auto& c : children_) c.signal.emit(type);
+  for (auto& c : children_)
+    if (!c.finished) c.signal.emit(type);
 }
 
 asio::awaitable<void> task_group::wait() {

@@ -64,6 +64,7 @@ class task_group {
   struct child {
     asio::cancellation_signal signal;
     std::string name;
+    bool finished = false;  // completed, not yet erased: nothing to emit to
   };
   void finished(std::list<child>::iterator which, std::exception_ptr e);
 
