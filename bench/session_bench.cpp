@@ -199,14 +199,15 @@ class idle_source final : public session::message_source {
 struct bench_server {
   asio::io_context io;
   asio::thread_pool files{1};
-  asio::ssl::context tls;
+  std::shared_ptr<asio::ssl::context> tls;
   session::node_directory directory;
   counting_sink sink;
   session::server server;
   std::thread thread;
+  std::atomic<bool> served = false;
 
   bench_server(const testing::network& net, session::server_settings settings)
-      : tls{net.server_context(net.trio.aa)},
+      : tls{std::make_shared<asio::ssl::context>(net.server_context(net.trio.aa))},
         directory{nodedata::database{net.trio.aa.dir}, files.get_executor()},
         server{io.get_executor(), tls, [&] {
                  settings.port = 0;
@@ -217,7 +218,8 @@ struct bench_server {
                }(),
                directory, sink} {
     server.listen();
-    asio::co_spawn(io, server.serve(), [](std::exception_ptr e) {
+    asio::co_spawn(io, server.serve(), [this](std::exception_ptr e) {
+      served = true;
       if (e) std::rethrow_exception(e);
     });
   }
@@ -234,12 +236,15 @@ struct bench_server {
   }
 
   void stop() {
-    asio::post(io, [this] { server.stop(); });
+    asio::post(io, [this] {
+      asio::co_spawn(io, server.stop(1s), [](std::exception_ptr e) {
+        if (e) std::rethrow_exception(e);
+      });
+    });
     if (thread.joinable()) {
       thread.join();  // run() returns once every session has ended
     } else {
-      const auto deadline = clock_type::now() + 30s;
-      while (server.connection_count() > 0 && clock_type::now() < deadline) io.run_one_until(deadline);
+      while (!served) io.run_one();  // the stop is bounded
     }
     files.join();
   }
@@ -276,7 +281,7 @@ void throughput(const testing::network& net, std::size_t connections, std::size_
     asio::co_spawn(io, session::run_client(tls, target, settings, *sources.back()),
                    [&](std::exception_ptr e, session::client_outcome o) {
                      ++finished;
-                     if (!e && o == session::client_outcome::completed) ++completed;
+                     if (!e && o.kind == session::client_end::finished) ++completed;
                    });
   }
   const auto deadline = clock_type::now() + 600s;

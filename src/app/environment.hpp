@@ -3,6 +3,9 @@
 // §4, the APP_* variables without an option). Every command reads them all
 // at start-up, so a bad value is reported at once whichever command runs.
 
+#include "session/node_directory.hpp"
+#include "session/settings.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -10,18 +13,21 @@
 
 namespace swpt::app {
 
+// The defaults of what the sessions use are the units' own (session::timing,
+// session::server_settings, session::node_directory::settings): they are
+// written there once.
 struct tunables {
   using duration = std::chrono::steady_clock::duration;
 
-  duration ssl_handshake_timeout = std::chrono::seconds{5};     // APP_SSL_HANDSHAKE_TIMEOUT
-  std::size_t max_cached_peers = 5000;                          // APP_MAX_CACHED_PEERS
-  duration peers_cache_lifetime = std::chrono::seconds{600};    // APP_PEERS_CACHE_SECONDS
-  duration peers_check_period = std::chrono::seconds{3600};     // APP_PEERS_CHECK_SECONDS
+  duration ssl_handshake_timeout = session::timing{}.handshake_timeout;                     // APP_SSL_HANDSHAKE_TIMEOUT
+  std::size_t max_cached_peers = session::node_directory::settings{}.max_cached_peers;      // APP_MAX_CACHED_PEERS
+  duration peers_cache_lifetime = session::node_directory::settings{}.cache_lifetime;      // APP_PEERS_CACHE_SECONDS
+  duration peers_check_period = session::server_settings{}.peer_check_period;              // APP_PEERS_CHECK_SECONDS
   std::size_t file_read_threads = 0;  // APP_FILE_READ_THREADS; default 5 × CPU count (read_tunables fills it in)
   std::chrono::milliseconds rmq_connection_timeout = std::chrono::seconds{10};    // APP_RMQ_CONNECTION_TIMEOUT_SECONDS
   std::chrono::milliseconds rmq_confirmation_timeout = std::chrono::seconds{20};  // APP_RMQ_CONFIRMATION_TIMEOUT_SECONDS
-  int stomp_server_backlog = 100;                               // APP_STOMP_SERVER_BACKLOG
-  std::size_t max_connections_per_peer = 10;                    // APP_MAX_CONNECTIONS_PER_PEER
+  int stomp_server_backlog = session::server_settings{}.backlog;                             // APP_STOMP_SERVER_BACKLOG
+  std::size_t max_connections_per_peer = session::server_settings{}.max_connections_per_peer;  // APP_MAX_CONNECTIONS_PER_PEER
 };
 
 // What() is "<VARIABLE>: <what is wrong>"; the command prints it and exits 2.

@@ -6,6 +6,7 @@
 // nothing, so tests call it directly.
 
 #include "log/log.hpp"
+#include "session/settings.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -37,14 +38,15 @@ struct options {
   std::string peer_node_id;
   std::string queue_name;
 
-  std::uint16_t server_port = 1234;                            // -p, SWPT_SERVER_PORT
+  std::uint16_t server_port = session::server_settings{}.port;  // -p, SWPT_SERVER_PORT
   std::string server_cert = "/etc/swpt/server.crt";            // -c, SWPT_SERVER_CERT
   std::string server_key = "/secrets/swpt-server.key";         // -k, SWPT_SERVER_KEY
   std::string nodedata_url = "file:///var/lib/swpt-nodedata";  // -n, SWPT_NODEDATA_URL
   std::string broker_url = "amqp://guest:guest@localhost:5672";  // -u, PROTOCOL_BROKER_URL
-  // Both buffers are at least 1: a smaller value given counts as 1.
-  std::size_t server_buffer = 100;  // server -b, drainer -B; SWPT_SERVER_BUFFER
-  std::size_t client_buffer = 100;  // client -b, drainer -b; SWPT_CLIENT_BUFFER
+  // Both buffers are at least 1: a smaller value given counts as 1. The
+  // defaults are the sessions' own.
+  std::size_t server_buffer = session::server_settings{}.buffer;  // server -b, drainer -B; SWPT_SERVER_BUFFER
+  std::size_t client_buffer = session::client_settings{}.buffer;  // client -b, drainer -b; SWPT_CLIENT_BUFFER
   log::level log_level = log::level::info;  // -l, APP_LOG_LEVEL
   log::format log_format = log::format::text;  // -f, APP_LOG_FORMAT
 };

@@ -81,6 +81,24 @@ session::timing stomp_timing(const tunables& t) {
   return times;
 }
 
+session::server_settings server_settings_for(const options& o, const tunables& t) {
+  session::server_settings s;
+  s.port = o.server_port;
+  s.backlog = t.stomp_server_backlog;
+  s.max_connections_per_peer = t.max_connections_per_peer;
+  s.buffer = o.server_buffer;
+  s.peer_check_period = t.peers_check_period;
+  s.times = stomp_timing(t);
+  return s;
+}
+
+session::client_settings client_settings_for(const options& o, const tunables& t) {
+  session::client_settings s;
+  s.buffer = prefetch_count(o.client_buffer);  // what the consumer may hold is what may be in flight
+  s.times = stomp_timing(t);
+  return s;
+}
+
 namespace {
 
 template <class Make>

@@ -67,7 +67,11 @@ amqp::prepare_function prepare_for(peer_context peering);
 // The prefetch count for --client-buffer: RabbitMQ takes 1 to 65535.
 std::uint16_t prefetch_count(std::size_t client_buffer) noexcept;
 
+// The sessions' settings: their own defaults, with what the command line
+// and the environment say.
 session::timing stomp_timing(const tunables& t);
+session::server_settings server_settings_for(const options& o, const tunables& t);
+session::client_settings client_settings_for(const options& o, const tunables& t);
 
 // TLS contexts from --server-cert and --server-key: the server's, trusting
 // the owner's root, and the client's for one peer. Throw naming the file

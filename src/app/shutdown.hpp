@@ -1,17 +1,20 @@
 #pragma once
-// SIGINT and SIGTERM ask a long-running command to end gracefully: the
-// server stops accepting and closes its sessions, the client and the
-// drainer stop taking messages and finish what is in flight. The graceful
-// end has a bound, and a second signal cuts it short.
+// SIGINT and SIGTERM ask a long-running command to end: the first
+// gracefully (the server stops accepting and closes its sessions after
+// their last RECEIPTs, the client and the drainer stop taking messages and
+// finish what is in flight), bounded by shutdown_limit; a second signal, or
+// the bound, ends what still runs at once. Either way the command returns
+// from main once everything it started has ended.
 
 #include "log/log.hpp"
 
+#include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
 
 #include <chrono>
 #include <functional>
-#include <optional>
 
 namespace swpt::app {
 
@@ -29,30 +32,33 @@ class termination_signals {
   termination_signals(const termination_signals&) = delete;
   termination_signals& operator=(const termination_signals&) = delete;
 
-  // Called once, on the first signal, after `Received SIGTERM signal.
-  // Exiting...` has been logged. A second signal stops `io` at once.
-  void on_signal(std::function<void()> start_graceful_end) { start_graceful_end_ = std::move(start_graceful_end); }
+  // `graceful` is called on the first signal, after `Received SIGTERM
+  // signal. Exiting...` has been logged; `at_once` on a second signal or
+  // when shutdown_limit has passed since the first, whichever comes first.
+  // Each is called at most once.
+  void on_signal(std::function<void()> graceful, std::function<void()> at_once);
 
-  bool received() const noexcept { return received_at_.has_value(); }
+  bool received() const noexcept { return received_; }
 
-  // Runs `io` until `done()` holds. Once a signal has come, it runs for
-  // shutdown_limit more at most. Returns done(): false when it gave up (the
-  // limit passed, a second signal, or `io` ran out of work).
-  bool run_until(const std::function<bool()>& done);
+  // Stops catching (the work has ended): nothing of this object is left
+  // waiting on `io`.
+  void close();
 
  private:
   void wait();
+  void end_at_once(std::string_view why);
 
-  asio::io_context& io_;
   asio::signal_set set_;
+  asio::steady_timer limit_;
   log::logger logger_;
-  std::function<void()> start_graceful_end_;
-  std::optional<std::chrono::steady_clock::time_point> received_at_;
+  std::function<void()> graceful_, at_once_;
+  bool received_ = false;
+  bool ended_at_once_ = false;
 };
 
-// Ends the process with `status` without running destructors: for when the
-// graceful end did not finish, and coroutines still hold references to
-// objects on the stack. The broker requeues what was not acknowledged.
-[[noreturn]] void exit_now(int status) noexcept;
+// Runs `io` until `body` (the command's work, which awaits everything it
+// started) has completed, and returns its result. An exception of `body`
+// is rethrown.
+int run_to_end(asio::io_context& io, asio::awaitable<int> body);
 
 }  // namespace swpt::app

@@ -36,16 +36,64 @@ std::vector<nodedata::server_address> connection_order(std::vector<nodedata::ser
   return order;
 }
 
+client_outcome ended(client_end kind, std::string detail) { return {kind, std::move(detail)}; }
+
+std::string describe(std::exception_ptr e) {
+  try {
+    std::rethrow_exception(std::move(e));
+  } catch (const std::exception& x) {
+    return x.what();
+  } catch (...) {
+    return "an unknown exception";
+  }
+}
+
 }  // namespace
+
+std::string_view to_string(client_end e) noexcept {
+  switch (e) {
+    case client_end::finished: return "finished";
+    case client_end::aborted: return "aborted";
+    case client_end::unreachable: return "unreachable";
+    case client_end::tls: return "TLS handshake failed";
+    case client_end::identity: return "wrong server identity";
+    case client_end::network: return "connection lost";
+    case client_end::peer_error: return "error from the peer";
+    case client_end::protocol: return "protocol error";
+    case client_end::source_failed: return "message source failed";
+  }
+  return "unknown";
+}
+
+void client_stop::finish(duration grace) {
+  if (finish_by_ || aborted_) return;
+  finish_by_ = std::chrono::steady_clock::now() + grace;
+  changed_.cancel();
+}
+
+void client_stop::abort() {
+  if (aborted_) return;
+  aborted_ = true;
+  changed_.cancel();
+}
+
+asio::awaitable<void> client_stop::requested() {
+  while (!finish_by_ && !aborted_) co_await changed_.async_wait(nothrow);
+}
+
+asio::awaitable<void> client_stop::abort_requested() {
+  while (!aborted_) co_await changed_.async_wait(nothrow);
+}
 
 class client_session final : public connection {
  public:
   client_session(tls_socket stream, const client_target& target, const client_settings& settings,
-                 message_source& source, log::logger logger)
+                 message_source& source, client_stop& stop, log::logger logger)
       : connection{std::move(stream), settings.times, settings.limits, std::move(logger)},
         target_{target},
         settings_{settings},
         source_{source},
+        stop_{stop},
         wake_sender_{this->stream().get_executor()} {}
 
   asio::awaitable<client_outcome> communicate();
@@ -55,18 +103,27 @@ class client_session final : public connection {
   asio::awaitable<void> frames();
   asio::awaitable<void> sender();
   asio::awaitable<void> connect_deadline();
+  asio::awaitable<void> watch_stop();
+  using taken = std::variant<std::optional<outgoing_message>, std::exception_ptr>;
+  asio::awaitable<taken> take_next();
+  // The first cause of the end is the one reported.
+  void end_with(client_end kind, std::string detail = {}) {
+    if (!end_) end_ = ended(kind, std::move(detail));
+  }
   void on_connected(const stomp::frame_view& f);
   void on_receipt(const stomp::frame_view& f);
   void send_message(const outgoing_message& m);
   // STOMP-BEHAVIOUR.md §4: after a protocol error nothing more is sent.
-  void fail(std::string_view message) {
+  void fail(std::string_view message, client_end kind = client_end::protocol) {
     if (closing()) return;
+    end_with(kind, std::string{message});
     logger().error("Protocol error: {} ({})", message, target_.peer_id);
     outbox().clear();
     close();
   }
   void on_silence(double seconds) override {
     logger().warning("No data received for {:.3f} seconds. ({})", seconds, target_.peer_id);
+    end_with(client_end::network, fmt::format("No data received for {:.3f} seconds.", seconds));
     outbox().clear();
     close();
   }
@@ -74,6 +131,8 @@ class client_session final : public connection {
   const client_target& target_;
   const client_settings& settings_;
   message_source& source_;
+  client_stop& stop_;
+  std::optional<client_outcome> end_;
   bool connected_ = false;
   bool completed_ = false;
   std::deque<std::string> in_flight_;  // sent, not yet receipted, in sending order
@@ -93,19 +152,52 @@ asio::awaitable<client_outcome> client_session::communicate() {
   logger().info("Opened STOMP connection to {}", remote());
   co_await run(protocol());
   logger().info("Closed STOMP connection to {}", remote());
-  co_return completed_ ? client_outcome::completed : client_outcome::failed;
+  auto outcome = end_ ? std::move(*end_) : ended(client_end::network, "The connection was closed.");
+  if (completed_) outcome = ended(client_end::finished, {});
+  outcome.connected = connected_;
+  outcome.unconfirmed = in_flight_.size();
+  co_return outcome;
 }
 
 asio::awaitable<void> client_session::protocol() {
-  co_await (frames() || sender() || connect_deadline());
+  co_await (frames() || sender() || connect_deadline() || watch_stop());
+}
+
+// A finish asked from outside: the sender stops taking messages and ends
+// with DISCONNECT; its RECEIPT closes the connection, or the grace ends
+// first and we close anyway (close_notify after what is queued). An abort
+// ends the connection at once.
+asio::awaitable<void> client_session::watch_stop() {
+  co_await stop_.requested();
+  if (!stop_.aborted()) {
+    wake_sender_.notify();
+    if (!connected_) {
+      end_with(client_end::finished, "Finished before CONNECTED.");
+      co_return close();
+    }
+    asio::steady_timer grace{stream().get_executor(), *stop_.finish_by()};
+    auto r = co_await (grace.async_wait(nothrow) || stop_.abort_requested() || until_closing());
+    if (r.index() == 2) co_return;
+    if (r.index() == 0) {
+      logger().warning("Closing the connection to {} with {} messages unconfirmed.", remote(), in_flight_.size());
+      end_with(client_end::finished, "Not every message was confirmed in time.");
+      co_return close();
+    }
+  }
+  end_with(client_end::aborted);
+  abort();
 }
 
 asio::awaitable<void> client_session::frames() {
   while (!closing()) {
     auto next = co_await read_frame();
     if (auto* failed = std::get_if<read_failure>(&next)) {
-      if (failed->protocol) fail(failed->error.message());
-      else if (!completed_) logger().warning("Connection to {} lost: {}", remote(), failed->error.message());
+      if (failed->protocol) {
+        fail(failed->error.message());
+      } else if (!completed_ && !closing()) {
+        logger().warning("Connection to {} lost: {}", remote(), failed->error.message());
+        end_with(client_end::network, failed->error.message());
+      }
       co_return;
     }
     const auto& f = std::get<stomp::frame_view>(next);
@@ -114,6 +206,7 @@ asio::awaitable<void> client_session::frames() {
     } else if (f.command == "RECEIPT") {
       on_receipt(f);
     } else if (f.command == "ERROR") {
+      end_with(client_end::peer_error, std::string{f.header("message").value_or("")});
       fail(fmt::format("Received server error \"{}\".", f.header("message").value_or("")));
     } else {
       fail(fmt::format("Received unexpected command \"{}\".", f.command));
@@ -152,17 +245,22 @@ void client_session::on_receipt(const stomp::frame_view& f) {
 asio::awaitable<void> client_session::sender() {
   while (!connected_) co_await wake_sender_.wait();
   for (;;) {
-    while (in_flight_.size() >= settings_.buffer) co_await wake_sender_.wait();
-    std::optional<outgoing_message> m;
-    try {
-      m = co_await source_.next();
-    } catch (const std::exception& e) {
+    while (in_flight_.size() >= settings_.buffer && !stop_.finishing()) co_await wake_sender_.wait();
+    if (stop_.finishing()) break;
+    auto next = co_await (take_next() || stop_.requested());
+    if (next.index() == 2) break;  // a message being taken stays unacknowledged: it comes again
+    if (auto* failure = std::get_if<std::exception_ptr>(&next)) {
       // The source failed: close at once; whatever is unconfirmed comes again.
       // (A closing connection cancels the wait for the next message: no news.)
-      if (!closing()) logger().error("Message source for {} failed: {}", target_.peer_id, e.what());
+      if (!closing()) {
+        const auto why = describe(*failure);
+        logger().error("Message source for {} failed: {}", target_.peer_id, why);
+        end_with(client_end::source_failed, why);
+      }
       close();
       co_return;
     }
+    auto& m = std::get<0>(next);
     if (!m) break;
     send_message(*m);
     // What is ready already goes into the same write.
@@ -183,6 +281,16 @@ asio::awaitable<void> client_session::sender() {
   co_await until_closing();
 }
 
+// The source's failure as a value: `||` ends only with a branch that
+// succeeded, so a throwing next() would leave the sender waiting.
+asio::awaitable<client_session::taken> client_session::take_next() {
+  try {
+    co_return co_await source_.next();
+  } catch (...) {
+    co_return std::current_exception();
+  }
+}
+
 void client_session::send_message(const outgoing_message& m) {
   send("SEND",
        {{"destination", target_.manifest.destination},
@@ -197,14 +305,15 @@ void client_session::send_message(const outgoing_message& m) {
 asio::awaitable<void> client_session::connect_deadline() {
   asio::steady_timer timer{stream().get_executor(), times().connect_timeout};
   co_await timer.async_wait(nothrow);
-  if (!connected_) fail("No response from peer.");
+  if (!connected_) fail("No response from peer.", client_end::network);
   co_await until_closing();
 }
 
 namespace {
 
-// TCP, then TLS, then the server's identity; nullopt with a log line if any fails.
-asio::awaitable<std::optional<tls_socket>> open_stream(asio::ssl::context& tls, const client_target& target,
+// TCP, then TLS, then the server's identity; the reason with a log line if
+// any fails.
+asio::awaitable<std::variant<tls_socket, client_outcome>> open_stream(asio::ssl::context& tls, const client_target& target,
                                                        const nodedata::server_address& server,
                                                        const timing& times, const log::logger& logger) {
   const auto ex = co_await asio::this_coro::executor;
@@ -214,7 +323,7 @@ asio::awaitable<std::optional<tls_socket>> open_stream(asio::ssl::context& tls, 
                             timer.async_wait(nothrow));
   if (resolved.index() == 1 || std::get<0>(std::get<0>(resolved))) {
     logger.warning("Cannot resolve {}", server.host);
-    co_return std::nullopt;
+    co_return ended(client_end::unreachable, fmt::format("Cannot resolve {}", server.host));
   }
   const auto endpoints = std::get<1>(std::get<0>(resolved));
   tcp::socket socket{ex};
@@ -222,7 +331,7 @@ asio::awaitable<std::optional<tls_socket>> open_stream(asio::ssl::context& tls, 
   auto connected = co_await (asio::async_connect(socket, endpoints, nothrow) || timer.async_wait(nothrow));
   if (connected.index() == 1 || std::get<0>(std::get<0>(connected))) {
     logger.warning("Cannot connect to {}:{}", server.host, server.port);
-    co_return std::nullopt;
+    co_return ended(client_end::unreachable, fmt::format("Cannot connect to {}:{}", server.host, server.port));
   }
   std::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
@@ -236,15 +345,15 @@ asio::awaitable<std::optional<tls_socket>> open_stream(asio::ssl::context& tls, 
   auto shaken = co_await (stream.handshake(tls_socket::role::client) || timer.async_wait(nothrow));
   if (shaken.index() == 1) {
     logger.warning("SSL handshake with {}:{} timed out", server.host, server.port);
-    co_return std::nullopt;
+    co_return ended(client_end::tls, "SSL handshake timed out");
   }
   if (auto ec = std::get<0>(shaken)) {
     logger.warning("SSL handshake with {}:{} failed: {}", server.host, server.port, ec.message());
-    co_return std::nullopt;
+    co_return ended(client_end::tls, ec.message());
   }
   if (node_id_of(SSL_get0_peer_certificate(stream.native_handle())) != target.peer_id) {
     logger.error("Protocol error: Invalid certificate subject. ({}:{})", server.host, server.port);
-    co_return std::nullopt;
+    co_return ended(client_end::identity, "Invalid certificate subject.");
   }
   co_return std::move(stream);
 }
@@ -252,14 +361,26 @@ asio::awaitable<std::optional<tls_socket>> open_stream(asio::ssl::context& tls, 
 }  // namespace
 
 asio::awaitable<client_outcome> run_client(asio::ssl::context& tls, client_target target, client_settings settings,
-                                           message_source& source, log::logger logger) {
+                                           message_source& source, client_stop* stop, log::logger logger) {
+  std::optional<client_stop> never;  // without `stop`, nobody asks to end
+  if (!stop) stop = &never.emplace(co_await asio::this_coro::executor);
+  auto last = ended(client_end::unreachable, "The peer lists no server.");
   for (const auto& server : connection_order(target.manifest.servers)) {
-    auto stream = co_await open_stream(tls, target, server, settings.times, logger);
-    if (!stream) continue;
-    auto session = std::make_shared<client_session>(std::move(*stream), target, settings, source, logger);
+    if (stop->finishing() || stop->aborted()) break;
+    // The operators flatten the variants: the stream, a failure, or a stop.
+    auto opened = co_await (open_stream(tls, target, server, settings.times, logger) || stop->requested());
+    if (opened.index() == 2) break;
+    if (auto* failure = std::get_if<client_outcome>(&opened)) {
+      last = std::move(*failure);
+      continue;
+    }
+    auto session = std::make_shared<client_session>(std::move(std::get<tls_socket>(opened)), target, settings,
+                                                    source, *stop, logger);
     co_return co_await session->communicate();
   }
-  co_return client_outcome::unreachable;
+  if (stop->aborted()) co_return ended(client_end::aborted, "Ended before connecting.");
+  if (stop->finishing()) co_return ended(client_end::finished, "Ended before connecting.");
+  co_return last;
 }
 
 }  // namespace swpt::session

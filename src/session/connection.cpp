@@ -42,6 +42,7 @@ connection::connection(tls_socket stream, const timing& times, const stomp::pars
       writer_wake_{stream_.get_executor()},
       closing_event_{stream_.get_executor()},
       heartbeat_start_{stream_.get_executor()},
+      reading_stopped_{stream_.get_executor()},
       last_received_{clock::now()},
       close_deadline_{stream_.get_executor()} {}
 
@@ -65,7 +66,11 @@ asio::awaitable<std::variant<stomp::frame_view, read_failure>> connection::read_
     // a connection waiting with nothing buffered holds no memory.
     in_.erase(0, std::exchange(in_begin_, 0));
     if (in_.empty()) std::string{}.swap(in_);
-    if (auto ec = co_await stream_.wait_readable()) co_return read_failure{ec, false};
+    if (reading_stopped_flag_) co_return read_failure{asio::error::operation_aborted, false};
+    // Raced only here, where reading suspends (once per batch of frames).
+    auto readable = co_await (stream_.wait_readable() || until_reading_stopped());
+    if (readable.index() == 1) co_return read_failure{asio::error::operation_aborted, false};
+    if (auto ec = std::get<0>(readable)) co_return read_failure{ec, false};
     // Decrypt into a scratch buffer shared by the thread's connections (used
     // only between two suspensions), then keep just the bytes that came.
     thread_local std::array<char, read_chunk> scratch;
@@ -75,6 +80,34 @@ asio::awaitable<std::variant<stomp::frame_view, read_failure>> connection::read_
     in_.append(scratch.data(), n);
     last_received_ = clock::now();
   }
+}
+
+asio::awaitable<void> connection::until_reading_stopped() {
+  while (!reading_stopped_flag_) co_await reading_stopped_.wait();
+}
+
+void connection::stop_reading() {
+  reading_stopped_flag_ = true;
+  reading_stopped_.notify();
+}
+
+void connection::pause_silence_count() {
+  if (!silence_paused_since_) silence_paused_since_ = clock::now();
+}
+
+void connection::resume_silence_count() {
+  if (!silence_paused_since_) return;
+  last_received_ += clock::now() - *silence_paused_since_;
+  silence_paused_since_.reset();
+}
+
+void connection::abort() {
+  outbox_.clear();
+  close();
+  // Not close(): OpenSSL still holds the descriptor's number until run()
+  // closes it. A shut-down socket completes every wait with an error.
+  std::error_code ignored;
+  stream_.next_layer().shutdown(tcp::socket::shutdown_both, ignored);
 }
 
 void connection::send(std::string_view command, std::initializer_list<stomp::header_view> headers,
@@ -163,6 +196,7 @@ asio::awaitable<void> connection::watchdog() {
   for (;;) {
     timer.expires_after(std::min<clock::duration>(watchdog_period, limit));
     if (auto [ec] = co_await timer.async_wait(nothrow); ec) co_return;
+    if (silence_paused_since_) continue;
     const auto silent = clock::now() - last_received_;
     if (silent > limit) {
       on_silence(std::chrono::duration<double>(silent).count());

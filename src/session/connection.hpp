@@ -22,6 +22,7 @@
 #include <asio/use_awaitable.hpp>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -66,10 +67,25 @@ class connection : public std::enable_shared_from_this<connection> {
   const std::string& remote() const noexcept { return remote_; }
   bool closing() const noexcept { return closing_; }
 
+  // Ends the connection at once: what is queued is dropped, every wait of
+  // the session's coroutines completes, run() returns soon after (for a
+  // terminal stop; the graceful ones send their last frames first).
+  void abort();
+
  protected:
   // The next frame, reading from the stream when none is buffered. The view
   // is valid until the next call.
   asio::awaitable<std::variant<stomp::frame_view, read_failure>> read_frame();
+
+  // From now on read_frame() returns operation_aborted instead of waiting
+  // for more bytes (a graceful stop reads no new frames).
+  void stop_reading();
+
+  // The watchdog counts silence only while we read: a peer whose bytes sit
+  // unread (flow control, a graceful stop) is not silent. Pausing twice is
+  // pausing once.
+  void pause_silence_count();
+  void resume_silence_count();
 
   // Queues a frame (or a heart-beat EOL) for the writer.
   void send(std::string_view command, std::initializer_list<stomp::header_view> headers,
@@ -103,6 +119,7 @@ class connection : public std::enable_shared_from_this<connection> {
   asio::awaitable<void> writer();
   asio::awaitable<void> heartbeats();
   asio::awaitable<void> watchdog();
+  asio::awaitable<void> until_reading_stopped();
 
   tls_socket stream_;
   timing times_;
@@ -118,10 +135,13 @@ class connection : public std::enable_shared_from_this<connection> {
   event writer_wake_;
   event closing_event_;
   event heartbeat_start_;
+  event reading_stopped_;
   bool closing_ = false;
+  bool reading_stopped_flag_ = false;
   bool heartbeats_started_ = false;
   stomp::heartbeat_intervals intervals_;
   std::chrono::steady_clock::time_point last_received_;
+  std::optional<std::chrono::steady_clock::time_point> silence_paused_since_;
   asio::steady_timer close_deadline_;
 };
 

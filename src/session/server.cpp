@@ -51,6 +51,18 @@ class server_session final : public connection {
 
   asio::awaitable<void> start();
 
+  // The graceful stop (server::stop): reading stops at once; what was
+  // received may be confirmed until `grace` has passed; then the last
+  // RECEIPT and the server's ERROR. Before the session runs its protocol
+  // (handshake, admission) it is merely remembered.
+  void request_stop(duration grace) {
+    if (stop_requested_) return;
+    stop_requested_ = true;
+    stop_deadline_ = clock::now() + grace;
+    stop_reading();
+    confirmations_.notify();  // a reader paused by flow control stops waiting
+  }
+
   // Sends ERROR with `message` (and, for a rejected message, its context)
   // and closes. Later failures of a closing session are not reported.
   void fail(std::string_view message) {
@@ -82,6 +94,7 @@ class server_session final : public connection {
 
   asio::awaitable<void> admit();
   asio::awaitable<void> protocol();
+  asio::awaitable<void> finish();
   asio::awaitable<void> connect_deadline();
   asio::awaitable<void> on_frame(const stomp::frame_view& f);
   void on_connect(const stomp::frame_view& f);
@@ -110,6 +123,8 @@ class server_session final : public connection {
   std::uint64_t first_seq_ = 0;
   event confirmations_;  // the reader waits here while the buffer is full
   clock::time_point next_peer_check_;
+  bool stop_requested_ = false;
+  clock::time_point stop_deadline_;
 
   friend class server;
 };
@@ -127,6 +142,7 @@ asio::awaitable<void> server_session::start() {
   }
   logger().info("Opened STOMP connection to {}", remote());
   co_await admit();
+  if (stop_requested_) fail("The connection has been closed by the server.");
   co_await run(protocol());
   logger().info("Closed STOMP connection to {}", remote());
 }
@@ -153,11 +169,15 @@ asio::awaitable<void> server_session::admit() {
 asio::awaitable<void> server_session::protocol() {
   auto frames = [this]() -> asio::awaitable<void> {
     const std::size_t buffer = owner_.settings_.buffer;
-    while (!closing()) {
+    while (!closing() && !stop_requested_) {
       // Flow control: stop reading at `buffer` unconfirmed messages and
-      // resume at a quarter of that, so reads come in batches.
-      if (pending_.size() >= buffer)
-        while (pending_.size() > buffer / 4 && !closing()) co_await confirmations_.wait();
+      // resume at a quarter of that, so reads come in batches. Slow
+      // confirmations do not make the peer silent.
+      if (pending_.size() >= buffer) {
+        pause_silence_count();
+        while (pending_.size() > buffer / 4 && !closing() && !stop_requested_) co_await confirmations_.wait();
+        resume_silence_count();
+      }
       auto next = co_await read_frame();
       if (auto* failed = std::get_if<read_failure>(&next)) {
         if (failed->protocol) fail(failed->error.message());
@@ -167,6 +187,20 @@ asio::awaitable<void> server_session::protocol() {
     }
   };
   co_await (frames() || connect_deadline());
+  if (stop_requested_) co_await finish();
+}
+
+// The end of a graceful stop: nothing more is read (stop_reading), so the
+// peer's silence does not count; what was received gets its RECEIPT if the
+// sink confirms it in time.
+asio::awaitable<void> server_session::finish() {
+  pause_silence_count();
+  auto all_confirmed = [this]() -> asio::awaitable<void> {
+    while (!pending_.empty() && !closing()) co_await confirmations_.wait();
+  };
+  asio::steady_timer deadline{stream().get_executor(), stop_deadline_};
+  co_await (all_confirmed() || deadline.async_wait(nothrow));
+  fail("The connection has been closed by the server.");
 }
 
 asio::awaitable<void> server_session::connect_deadline() {
@@ -285,6 +319,7 @@ void server_session::on_confirmed(std::uint64_t seq, std::error_code ec) {
     pending_.pop_front();
   }
   if (!last) return;  // an earlier message is still unconfirmed
+  if (pending_.size() <= owner_.settings_.buffer / 4) confirmations_.notify();
   if (disconnect_receipt_) {
     // After DISCONNECT only its own RECEIPT is sent, once all is confirmed.
     if (!pending_.empty()) return;
@@ -296,22 +331,22 @@ void server_session::on_confirmed(std::uint64_t seq, std::error_code ec) {
   // message, however many were confirmed since it last wrote.
   receipt_due_ = std::move(last);
   wake_writer();
-  if (pending_.size() <= owner_.settings_.buffer / 4) confirmations_.notify();
 }
 
 void server_session::before_write() {
   if (receipt_due_) send("RECEIPT", {{"receipt-id", *std::exchange(receipt_due_, std::nullopt)}});
 }
 
-server::server(asio::any_io_executor ex, asio::ssl::context& tls, server_settings settings, peer_directory& peers,
-               message_sink& sink, log::logger logger)
+server::server(asio::any_io_executor ex, std::shared_ptr<asio::ssl::context> tls, server_settings settings,
+               peer_directory& peers, message_sink& sink, log::logger logger)
     : ex_{std::move(ex)},
-      tls_{tls},
+      tls_{std::move(tls)},
       settings_{std::move(settings)},
       peers_{peers},
       sink_{sink},
       logger_{std::move(logger)},
-      acceptor_{ex_} {}
+      acceptor_{ex_},
+      tasks_{ex_, logger_} {}
 
 server::~server() = default;
 
@@ -345,21 +380,17 @@ asio::awaitable<void> server::serve() {
       co_await backoff.async_wait(nothrow);
       continue;
     }
-    asio::co_spawn(ex_, handle(std::move(socket)), [this](std::exception_ptr e) {
-      if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& x) {
-        logger_.error("STOMP session failed: {}", x.what());
-      }
-    });
+    tasks_.spawn(handle(std::move(socket)), "STOMP session");
   }
+  co_await tasks_.wait();
 }
 
 asio::awaitable<void> server::handle(asio::ip::tcp::socket socket) {
   std::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
-  auto session = std::make_shared<server_session>(*this, tls_socket{std::move(socket), tls_});
+  // Held to the end: a context installed meanwhile is for new connections.
+  const auto tls = tls_;
+  auto session = std::make_shared<server_session>(*this, tls_socket{std::move(socket), *tls});
   sessions_.insert(session);
   struct cleanup {
     server& s;
@@ -369,13 +400,23 @@ asio::awaitable<void> server::handle(asio::ip::tcp::socket socket) {
       s.sessions_.erase(session);
     }
   } guard{*this, session};
-  co_await session->start();
+  // A child of tasks_: its total cancellation is the graceful stop, its
+  // terminal cancellation the end at once.
+  co_await async::run_stoppable(
+      session->start(), [&] { session->request_stop(stop_grace_); }, [&] { session->abort(); });
 }
 
-void server::stop() {
+asio::awaitable<void> server::stop(duration grace) {
   std::error_code ignored;
   acceptor_.close(ignored);
-  for (const auto& s : sessions_) s->fail("The connection has been closed by the server.");
+  stop_grace_ = grace;
+  co_await tasks_.stop(grace + settings_.times.close_timeout);
+}
+
+void server::abort() {
+  std::error_code ignored;
+  acceptor_.close(ignored);
+  tasks_.emit(asio::cancellation_type::terminal);
 }
 
 void server::disconnect_peer(std::string_view node_id, std::string_view reason) {

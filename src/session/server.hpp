@@ -5,6 +5,7 @@
 // the core and handed to the message sink; a peer gets RECEIPT only for
 // what the sink confirmed.
 
+#include "async/task_group.hpp"
 #include "log/log.hpp"
 #include "session/interfaces.hpp"
 #include "session/settings.hpp"
@@ -24,10 +25,13 @@ namespace swpt::session {
 
 class server_session;
 
+// Lifetime: every session is a child of the server's task group and refers
+// to the server; the server must not be destroyed before serve() has
+// completed, which it does only after stop() once no session remains.
 class server {
  public:
-  // `tls`, `peers` and `sink` must outlive the server and its sessions.
-  server(asio::any_io_executor ex, asio::ssl::context& tls, server_settings settings,
+  // `peers` and `sink` must outlive the server and its sessions.
+  server(asio::any_io_executor ex, std::shared_ptr<asio::ssl::context> tls, server_settings settings,
          peer_directory& peers, message_sink& sink, log::logger logger = log::logger{"swpt_stomp.server"});
   ~server();
   server(const server&) = delete;
@@ -39,10 +43,24 @@ class server {
   std::uint16_t port() const;
 
   // Accepts connections until stop(); each runs in a coroutine of its own.
+  // Completes once the acceptor is closed and no session remains.
   asio::awaitable<void> serve();
 
-  // Stops accepting, and ends every session.
-  void stop();
+  // The graceful stop: closes the acceptor; each session stops reading new
+  // frames, waits up to `grace` for the sink's confirmations of what it
+  // received, sends the last RECEIPT and ends with ERROR "The connection
+  // has been closed by the server." (docs/stomp.md §3). Sessions still
+  // running after `grace` plus the close timeout are cut off. Completes when
+  // no session remains.
+  asio::awaitable<void> stop(duration grace);
+
+  // The terminal stop: closes the acceptor and ends every session at once
+  // (also during a graceful stop). serve() completes soon after.
+  void abort();
+
+  // The context for connections accepted from now on (a renewed
+  // certificate and key); established connections keep theirs.
+  void set_tls_context(std::shared_ptr<asio::ssl::context> tls) { tls_ = std::move(tls); }
 
   // Ends every connection of this peer with ERROR `reason` (the supervisor
   // calls it when the peer is deactivated).
@@ -59,7 +77,7 @@ class server {
   void forget(server_session& s);       // the session ended
 
   asio::any_io_executor ex_;
-  asio::ssl::context& tls_;
+  std::shared_ptr<asio::ssl::context> tls_;
   server_settings settings_;
   peer_directory& peers_;
   message_sink& sink_;
@@ -67,6 +85,8 @@ class server {
   asio::ip::tcp::acceptor acceptor_;
   std::set<std::shared_ptr<server_session>> sessions_;
   std::map<std::string, std::set<server_session*>, std::less<>> by_peer_;
+  duration stop_grace_{};  // set by stop() before the sessions are asked to stop
+  async::task_group tasks_;  // last: destroyed (empty) before what sessions refer to
 };
 
 }  // namespace swpt::session

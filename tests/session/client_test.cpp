@@ -75,7 +75,7 @@ TEST_CASE("a server whose certificate names another node is unreachable", "[sess
   net.trio.net.reissue_server_cert(
       net.trio.aa,
       fixtures::server_options{.subject = fixtures::subject_spec::of(node_type::accounting_authority, "87654321")});
-  CHECK(ca_client_outcome(net) == session::client_outcome::unreachable);
+  CHECK(ca_client_outcome(net).kind == session::client_end::identity);
 }
 
 TEST_CASE("a server with a certificate from a foreign CA is unreachable", "[session][client]") {
@@ -84,7 +84,7 @@ TEST_CASE("a server with a certificate from a foreign CA is unreachable", "[sess
   const auto foreign_root =
       fixtures::make_root(fixtures::subject_spec::of(node_type::accounting_authority, net.trio.aa.id));
   net.trio.net.install_server_credential(net.trio.aa, server_credential_from(foreign_root));
-  CHECK(ca_client_outcome(net) == session::client_outcome::unreachable);
+  CHECK(ca_client_outcome(net).kind == session::client_end::tls);
 }
 
 TEST_CASE("a server nobody listens at is unreachable", "[session][client]") {
@@ -92,8 +92,8 @@ TEST_CASE("a server nobody listens at is unreachable", "[session][client]") {
   asio::io_context io;
   auto tls = net.client_context(net.trio.ca, net.trio.aa);
   memory_source source{io.get_executor(), ca_messages(3)};
-  CHECK(run_client_to_end(io, tls, net.target(net.trio.ca, net.trio.aa, closed_port()), source, {}, 10s) ==
-        session::client_outcome::unreachable);
+  CHECK(run_client_to_end(io, tls, net.target(net.trio.ca, net.trio.aa, closed_port()), source, {}, 10s).kind ==
+        session::client_end::unreachable);
   CHECK(source.sent() == 0);
 }
 
@@ -109,7 +109,9 @@ TEST_CASE("an ERROR from the server fails the client and confirms nothing more",
   s.server.send(error_frame("Internal server error."));
   REQUIRE(s.run_until([&] { return client.done() && s.server.ended(); }));
 
-  CHECK(client.outcome() == session::client_outcome::failed);
+  CHECK(client.outcome().kind == session::client_end::peer_error);
+  CHECK(client.outcome().detail == "Internal server error.");
+  CHECK(client.outcome().unconfirmed == 2);
   CHECK(source.confirmations() == std::vector<std::string>{"1"});
   // The client closed without a word: no DISCONNECT after the ERROR.
   CHECK(s.received().commands() == std::vector<std::string>{"STOMP", "SEND", "SEND", "SEND"});
@@ -124,7 +126,8 @@ TEST_CASE("a server that never answers CONNECT is given up after the connect tim
 
   REQUIRE(s.run_until([&] { return client.done() && s.server.ended(); }));
 
-  CHECK(client.outcome() == session::client_outcome::failed);
+  CHECK(client.outcome().kind == session::client_end::network);
+  CHECK_FALSE(client.outcome().connected);
   CHECK(s.received().commands() == std::vector<std::string>{"STOMP"});
   CHECK(source.sent() == 0);
 }
@@ -137,8 +140,86 @@ TEST_CASE("a client whose source fails closes without DISCONNECT", "[session][cl
 
   REQUIRE(s.run_until([&] { return client.done() && s.server.ended(); }));
 
-  CHECK(client.outcome() == session::client_outcome::failed);
+  CHECK(client.outcome().kind == session::client_end::source_failed);
   CHECK(source.confirmations().empty());
   CHECK(s.received().commands() == std::vector<std::string>{"STOMP", "SEND", "SEND"});
   CHECK_FALSE(s.received().error);
+}
+
+// ---- ends asked for from outside (client_stop) ----
+
+TEST_CASE("a finish waits for the RECEIPTs of what was sent, then DISCONNECTs", "[session][client][lifecycle]") {
+  scripted_server s;
+  memory_source source{s.io.get_executor(), ca_messages(3), /*hold_open=*/true};
+  session::client_stop stop{s.io.get_executor()};
+  s.server.send(connected_frame("0,0"));
+  background_client client{s.io, s.tls, s.target(), source, {}, &stop};
+  REQUIRE(s.run_until([&] { return s.received().frames.size() == 4; }));
+
+  stop.finish(10s);
+  REQUIRE(s.run_until([&] { return s.received().frames.size() == 5; }));
+  const auto received = s.received();
+  CHECK(received.commands().back() == "DISCONNECT");
+  const auto* receipt = received.frames.back().header("receipt");
+  REQUIRE(receipt);
+  CHECK(*receipt == "3");
+  s.server.send(receipt_frame("3"));  // the DISCONNECT's RECEIPT confirms all
+  REQUIRE(s.run_until([&] { return client.done() && s.server.ended(); }));
+
+  CHECK(client.outcome().kind == session::client_end::finished);
+  CHECK(client.outcome().unconfirmed == 0);
+  CHECK(source.confirmations() == std::vector<std::string>{"3"});
+  CHECK(source.sent() == 3);
+  CHECK(s.server.end_reason() == asio::error::eof);  // close_notify: a clean TLS end
+}
+
+TEST_CASE("a finish whose RECEIPTs do not come closes after the grace", "[session][client][lifecycle]") {
+  scripted_server s;
+  memory_source source{s.io.get_executor(), ca_messages(3), /*hold_open=*/true};
+  session::client_stop stop{s.io.get_executor()};
+  s.server.send(connected_frame("0,0"));
+  background_client client{s.io, s.tls, s.target(), source, {}, &stop};
+  REQUIRE(s.run_until([&] { return s.received().frames.size() == 4; }));
+
+  const auto asked = std::chrono::steady_clock::now();
+  stop.finish(300ms);
+  REQUIRE(s.run_until([&] { return client.done() && s.server.ended(); }));
+
+  CHECK(std::chrono::steady_clock::now() - asked >= 300ms);
+  CHECK(client.outcome().kind == session::client_end::finished);
+  CHECK(client.outcome().unconfirmed == 3);
+  CHECK(source.confirmations().empty());
+  CHECK(s.received().commands() == std::vector<std::string>{"STOMP", "SEND", "SEND", "SEND", "DISCONNECT"});
+  CHECK(s.server.end_reason() == asio::error::eof);
+}
+
+TEST_CASE("an abort ends the connection at once, confirming nothing more", "[session][client][lifecycle]") {
+  scripted_server s;
+  memory_source source{s.io.get_executor(), ca_messages(3), /*hold_open=*/true};
+  session::client_stop stop{s.io.get_executor()};
+  s.server.send(connected_frame("0,0"));
+  background_client client{s.io, s.tls, s.target(), source, {}, &stop};
+  REQUIRE(s.run_until([&] { return s.received().frames.size() == 4; }));
+
+  stop.abort();
+  REQUIRE(s.run_until([&] { return client.done() && s.server.ended(); }));
+
+  CHECK(client.outcome().kind == session::client_end::aborted);
+  CHECK(client.outcome().connected);
+  CHECK(client.outcome().unconfirmed == 3);
+  CHECK(s.received().commands() == std::vector<std::string>{"STOMP", "SEND", "SEND", "SEND"});
+}
+
+TEST_CASE("a finish asked for before the connection is up ends the run without connecting",
+          "[session][client][lifecycle]") {
+  scripted_server s;
+  memory_source source{s.io.get_executor(), ca_messages(3)};
+  session::client_stop stop{s.io.get_executor()};
+  stop.finish(1s);
+  background_client client{s.io, s.tls, s.target(), source, {}, &stop};
+  REQUIRE(s.run_until([&] { return client.done(); }));
+
+  CHECK(client.outcome().kind == session::client_end::finished);
+  CHECK_FALSE(client.outcome().connected);
+  CHECK(source.sent() == 0);
 }

@@ -3,7 +3,6 @@
 #include "session/connection.hpp"
 
 #include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
 #include <asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
@@ -121,17 +120,28 @@ session::client_target network::target(const fixtures::node& self, const fixture
 
 server_harness::server_harness(const network& net, const fixtures::node& owner, memory_sink& s,
                                session::server_settings settings)
-    : tls{net.server_context(owner)},
+    : tls{std::make_shared<asio::ssl::context>(net.server_context(owner))},
       directory{nodedata::database{owner.dir}, files.get_executor()},
       sink{s},
       server{io.get_executor(), tls, [&] { settings.port = 0; return settings; }(), directory, sink} {
   server.listen();
-  asio::co_spawn(io, server.serve(), asio::detached);
+  asio::co_spawn(io, server.serve(), [this](std::exception_ptr e) {
+    served = true;
+    if (e) std::rethrow_exception(e);
+  });
+}
+
+bool server_harness::stop(std::chrono::steady_clock::duration grace, std::chrono::steady_clock::duration limit) {
+  bool stopped = false;
+  asio::co_spawn(io, server.stop(grace), [&](std::exception_ptr e) {
+    stopped = true;
+    if (e) std::rethrow_exception(e);
+  });
+  return run_until([&] { return stopped && served; }, limit);
 }
 
 server_harness::~server_harness() {
-  server.stop();
-  run_until([this] { return server.connection_count() == 0; }, 10s);
+  if (!served) stop();
   files.join();
 }
 

@@ -92,14 +92,19 @@ bool run_until(asio::io_context& io, const std::function<bool()>& done, std::chr
 struct server_harness {
   asio::io_context io;
   asio::thread_pool files{1};
-  asio::ssl::context tls;
+  std::shared_ptr<asio::ssl::context> tls;
   session::node_directory directory;
   memory_sink& sink;
   session::server server;
+  bool served = false;  // serve() has completed: no session remains
+
+  // Runs the server's graceful stop with `grace` to its end (bounded);
+  // returns whether serve() completed.
+  bool stop(std::chrono::steady_clock::duration grace = 100ms, std::chrono::steady_clock::duration limit = 20s);
 
   server_harness(const network& net, const fixtures::node& owner, memory_sink& sink,
                  session::server_settings settings = {});
-  ~server_harness();
+  ~server_harness();  // stop() unless done
 
   // Runs the io_context until `done` holds (checked after each handler) or
   // `limit` passes; returns whether `done` held.

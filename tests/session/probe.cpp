@@ -250,10 +250,11 @@ struct background_client::state {
 };
 
 background_client::background_client(asio::io_context& io, asio::ssl::context& tls, session::client_target target,
-                                     session::message_source& source, session::client_settings settings)
+                                     session::message_source& source, session::client_settings settings,
+                                     session::client_stop* stop)
     : state_{std::make_shared<state>(state{std::move(target), std::move(settings), std::nullopt})} {
   // The handler keeps the target and settings alive as long as the client runs.
-  asio::co_spawn(io, session::run_client(tls, state_->target, state_->settings, source),
+  asio::co_spawn(io, session::run_client(tls, state_->target, state_->settings, source, stop),
                  [s = state_](std::exception_ptr e, session::client_outcome o) {
                    rethrow(e);
                    s->outcome = o;

@@ -102,8 +102,10 @@ fixtures::credential server_credential_from(const fixtures::credential& root,
 // context and the source must outlive it (declare them first).
 class background_client {
  public:
+  // `stop`, if given, must outlive the client too.
   background_client(asio::io_context& io, asio::ssl::context& tls, session::client_target target,
-                    session::message_source& source, session::client_settings settings = {});
+                    session::message_source& source, session::client_settings settings = {},
+                    session::client_stop* stop = nullptr);
   bool done() const;
   session::client_outcome outcome() const;  // throws std::logic_error before done()
 

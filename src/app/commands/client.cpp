@@ -9,23 +9,46 @@
 #include "app/shutdown.hpp"
 #include "session/client.hpp"
 
-#include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
 #include <fmt/format.h>
 
 namespace swpt::app {
 namespace {
 
-std::string_view ending(session::client_outcome outcome) noexcept {
-  switch (outcome) {
-    case session::client_outcome::completed:
+std::string_view ending(const session::client_outcome& outcome) noexcept {
+  switch (outcome.kind) {
+    case session::client_end::finished:
       return "the connection was closed";
-    case session::client_outcome::unreachable:
+    case session::client_end::unreachable:
+    case session::client_end::tls:
+    case session::client_end::identity:
       return "no server of the peer could be reached";
-    case session::client_outcome::failed:
+    default:
       break;
   }
   return "the connection failed";
+}
+
+struct client_run {
+  asio::ssl::context& tls;
+  session::client_target target;
+  session::client_settings settings;
+  session::message_source& source;
+  session::client_stop& stop;
+};
+
+asio::awaitable<int> communicate(client_run run, termination_signals& signals, const log::logger& logger) {
+  session::client_outcome outcome;
+  try {
+    outcome = co_await session::run_client(run.tls, run.target, run.settings, run.source, &run.stop);
+  } catch (const std::exception& e) {
+    logger.error("The STOMP client failed: {}", describe(e));
+    outcome = {session::client_end::source_failed, e.what()};
+  }
+  signals.close();
+  if (signals.received()) co_return exit_ok;
+  logger.error("Exiting: {} (peer {}).", ending(outcome), run.target.peer_id);
+  co_return exit_failure;
 }
 
 }  // namespace
@@ -36,32 +59,16 @@ int client_command(const options& o, const tunables& t) {
   const auto& peer = p.peer;
   auto consuming = queue_consumer(o, t, fmt::format("swpt-client {}", o.queue_name));
   auto tls = client_tls(o, peer);
-  session::client_settings settings;
-  settings.buffer = consuming.prefetch;
-  settings.times = stomp_timing(t);
+  const auto settings = client_settings_for(o, t);
 
   asio::io_context io;
   termination_signals signals{io, logger};
   amqp::consumer source{io.get_executor(), std::move(consuming), prepare_for(p.context)};
-  signals.on_signal([&] { source.finish(); });
-
-  std::optional<session::client_outcome> outcome;
-  asio::co_spawn(io, session::run_client(tls, {peer.node_id, peer.manifest}, settings, source),
-                 [&](std::exception_ptr e, session::client_outcome result) {
-                   if (e) {
-                     logger.error("The STOMP client failed: {}", describe(e));
-                     result = session::client_outcome::failed;
-                   }
-                   outcome = result;
-                 });
-
-  if (!signals.run_until([&] { return outcome.has_value(); })) {
-    logger.warning("Exiting before the connection to peer {} has closed.", peer.node_id);
-    exit_now(signals.received() ? exit_ok : exit_failure);
-  }
-  if (signals.received()) return exit_ok;
-  logger.error("Exiting: {} (peer {}).", ending(*outcome), peer.node_id);
-  return exit_failure;
+  session::client_stop stop{io.get_executor()};
+  // The DISCONNECT's RECEIPT may take the limit but the close timeout.
+  const auto grace = std::max<session::duration>(shutdown_limit - settings.times.close_timeout, {});
+  signals.on_signal([&] { stop.finish(grace); }, [&] { stop.abort(); });
+  return run_to_end(io, communicate({tls, {peer.node_id, peer.manifest}, settings, source, stop}, signals, logger));
 }
 
 }  // namespace swpt::app

@@ -9,12 +9,43 @@
 #include "app/commands/commands.hpp"
 #include "app/setup.hpp"
 #include "app/shutdown.hpp"
+#include "async/task_group.hpp"
 
-#include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
 #include <fmt/format.h>
 
 namespace swpt::app {
+namespace {
+
+struct drain_run {
+  amqp::consumer& source;
+  amqp::publisher& sink;
+  const peer_context& peering;
+  std::size_t max_unconfirmed;
+  const std::string& queue;
+};
+
+// Ends when the source has finished and every answer is confirmed, or on a
+// failure; a terminal stop ends it at once (operation_aborted).
+asio::awaitable<void> drain(drain_run run, bool& failed, const bool& aborted, const log::logger& logger) {
+  try {
+    co_await amqp::run_drainer(run.source, run.sink, run.peering, run.max_unconfirmed);
+  } catch (const std::exception& e) {
+    failed = true;
+    if (aborted)
+      logger.warning("Exiting before the responses in flight have been confirmed.");
+    else
+      logger.error("The drainer of queue {} failed: {}", run.queue, describe(e));
+  }
+}
+
+asio::awaitable<int> until_drained(async::task_group& tasks, termination_signals& signals, const bool& failed) {
+  co_await tasks.wait();
+  signals.close();
+  co_return failed || !signals.received() ? exit_failure : exit_ok;
+}
+
+}  // namespace
 
 int drainer_command(const options& o, const tunables& t) {
   const auto logger = command_logger(command::drainer);
@@ -29,21 +60,17 @@ int drainer_command(const options& o, const tunables& t) {
   // go out while responses can still be confirmed.
   amqp::publisher sink{io.get_executor(), std::move(publishing)};
   amqp::consumer source{io.get_executor(), std::move(consuming), prepare_for(p.context)};
-  signals.on_signal([&] { source.finish(); });
+  async::task_group tasks{io.get_executor(), logger};
 
-  bool ended = false, failed = false;
-  asio::co_spawn(io, amqp::run_drainer(source, sink, p.context, o.server_buffer), [&](std::exception_ptr e) {
-    ended = true;
-    if (!e) return;
-    logger.error("The drainer of queue {} failed: {}", o.queue_name, describe(e));
-    failed = true;
-  });
-
-  if (!signals.run_until([&] { return ended; })) {
-    logger.warning("Exiting before the responses in flight have been confirmed.");
-    exit_now(signals.received() ? exit_ok : exit_failure);
-  }
-  return failed || !signals.received() ? exit_failure : exit_ok;
+  bool failed = false, aborted = false;
+  tasks.spawn(drain({source, sink, p.context, o.server_buffer, o.queue_name}, failed, aborted, logger), "drainer");
+  signals.on_signal([&] { source.finish(); },
+                    [&] {
+                      aborted = true;
+                      tasks.emit(asio::cancellation_type::terminal);
+                    });
+  const int status = run_to_end(io, until_drained(tasks, signals, failed));
+  return aborted && signals.received() ? exit_ok : status;
 }
 
 }  // namespace swpt::app

@@ -15,20 +15,31 @@
 #include <fmt/format.h>
 
 #include <exception>
+#include <memory>
 #include <system_error>
 
 namespace swpt::app {
 namespace {
 
-session::server_settings server_settings(const options& o, const tunables& t) {
-  session::server_settings s;
-  s.port = o.server_port;
-  s.backlog = t.stomp_server_backlog;
-  s.max_connections_per_peer = t.max_connections_per_peer;
-  s.buffer = o.server_buffer;
-  s.peer_check_period = t.peers_check_period;
-  s.times = stomp_timing(t);
-  return s;
+// The graceful stop's share of shutdown_limit: the sessions' close timeout
+// comes after it.
+session::duration stop_grace(const session::server_settings& s) {
+  return std::max<session::duration>(shutdown_limit - s.times.close_timeout, session::duration::zero());
+}
+
+// Serves until the server is stopped and its last session has ended.
+asio::awaitable<int> serve(session::server& server, termination_signals& signals, session::duration grace,
+                           const log::logger& logger) {
+  bool failed = false;
+  try {
+    co_await server.serve();
+  } catch (const std::exception& e) {
+    logger.error("The STOMP server stopped accepting connections: {}", describe(e));
+    failed = true;
+  }
+  if (failed) co_await server.stop(grace);  // the sessions refer to the server: they end first
+  signals.close();
+  co_return failed ? exit_failure : exit_ok;
 }
 
 }  // namespace
@@ -38,6 +49,7 @@ int server_command(const options& o, const tunables& t) {
   auto db = open_database(o);
   amqp::publisher_settings publishing{broker_connection(o, t, "swpt-server"), t.rmq_confirmation_timeout,
                                       o.server_buffer};
+  const auto settings = server_settings_for(o, t);
 
   asio::io_context io;
   termination_signals signals{io, logger};
@@ -46,32 +58,24 @@ int server_command(const options& o, const tunables& t) {
   asio::thread_pool file_reads{t.file_read_threads};
   session::node_directory directory{std::move(db), file_reads.get_executor(),
                                     {t.max_cached_peers, t.peers_cache_lifetime}};
-  auto tls = server_tls(o, directory.owner().root_ca_pem);
+  auto tls = std::make_shared<asio::ssl::context>(server_tls(o, directory.owner().root_ca_pem));
   amqp::publisher sink{io.get_executor(), std::move(publishing)};
-  session::server server{io.get_executor(), tls, server_settings(o, t), directory, sink};
+  session::server server{io.get_executor(), std::move(tls), settings, directory, sink};
   try {
     server.listen();
   } catch (const std::system_error&) {
     std::throw_with_nested(startup_error{fmt::format("Cannot listen on port {}", o.server_port)});
   }
 
-  bool failed = false;
-  signals.on_signal([&] { server.stop(); });
-  asio::co_spawn(io, server.serve(), [&](std::exception_ptr e) {
-    if (!e) return;
-    logger.error("The STOMP server stopped accepting connections: {}", describe(e));
-    failed = true;
-    server.stop();
-  });
-
-  const bool ended =
-      signals.run_until([&] { return (signals.received() || failed) && server.connection_count() == 0; });
-  const int status = failed ? exit_failure : exit_ok;
-  if (!ended) {
-    logger.warning("Exiting with {} STOMP connections still open.", server.connection_count());
-    exit_now(status);
-  }
-  return status;
+  const auto grace = stop_grace(settings);
+  signals.on_signal(
+      [&] {
+        asio::co_spawn(io, server.stop(grace), [&](std::exception_ptr e) {
+          if (e) logger.error("Stopping the STOMP server failed: {}", describe(e));
+        });
+      },
+      [&] { server.abort(); });
+  return run_to_end(io, serve(server, signals, grace, logger));
 }
 
 }  // namespace swpt::app
