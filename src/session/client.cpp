@@ -1,5 +1,7 @@
 #include "session/client.hpp"
 
+#include "log/untrusted.hpp"
+#include "session/chain_binding.hpp"
 #include "session/connection.hpp"
 #include "session/identity.hpp"
 
@@ -114,9 +116,9 @@ asio::awaitable<void> client_session::frames() {
     } else if (f.command == "RECEIPT") {
       on_receipt(f);
     } else if (f.command == "ERROR") {
-      fail(fmt::format("Received server error \"{}\".", f.header("message").value_or("")));
+      fail(fmt::format("Received server error \"{}\".", log::untrusted(f.header("message").value_or(""))));
     } else {
-      fail(fmt::format("Received unexpected command \"{}\".", f.command));
+      fail(fmt::format("Received unexpected command \"{}\".", log::untrusted(f.command)));
     }
   }
 }
@@ -136,10 +138,10 @@ void client_session::on_receipt(const stomp::frame_view& f) {
   const auto id = f.header("receipt-id");
   if (!id) return fail("RECEIPT command without a receipt ID.");
   const auto it = std::find(in_flight_.begin(), in_flight_.end(), *id);
-  if (it == in_flight_.end()) {
-    logger().warning("Protocol warning: Received an unknown receipt ID \"{}\". ({})", *id, target_.peer_id);
-    return;
-  }
+  // Receipts name what we sent; any other ID means the server is confused
+  // (or hostile), and a warning per frame would let it flood the log.
+  if (it == in_flight_.end())
+    return fail(fmt::format("Received an unknown receipt ID \"{}\".", log::untrusted(*id)));
   in_flight_.erase(in_flight_.begin(), std::next(it));
   source_.confirm(*id);
   if (disconnect_receipt_ && *id == *disconnect_receipt_) {
@@ -242,7 +244,9 @@ asio::awaitable<std::optional<tls_socket>> open_stream(asio::ssl::context& tls, 
     logger.warning("SSL handshake with {}:{} failed: {}", server.host, server.port, ec.message());
     co_return std::nullopt;
   }
-  if (node_id_of(SSL_get0_peer_certificate(stream.native_handle())) != target.peer_id) {
+  // The leaf must name the peer and be signed by the peer's root itself.
+  if (node_id_of(SSL_get0_peer_certificate(stream.native_handle())) != target.peer_id ||
+      !server_chain_is_bound(stream.native_handle())) {
     logger.error("Protocol error: Invalid certificate subject. ({}:{})", server.host, server.port);
     co_return std::nullopt;
   }
@@ -253,6 +257,7 @@ asio::awaitable<std::optional<tls_socket>> open_stream(asio::ssl::context& tls, 
 
 asio::awaitable<client_outcome> run_client(asio::ssl::context& tls, client_target target, client_settings settings,
                                            message_source& source, log::logger logger) {
+  logger = logger.with("peer", target.peer_id);
   for (const auto& server : connection_order(target.manifest.servers)) {
     auto stream = co_await open_stream(tls, target, server, settings.times, logger);
     if (!stream) continue;

@@ -1,7 +1,9 @@
 #include "session/server.hpp"
 
+#include "session/chain_binding.hpp"
 #include "session/connection.hpp"
 #include "session/identity.hpp"
+#include "log/untrusted.hpp"
 
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
@@ -49,13 +51,15 @@ class server_session final : public connection {
 
   const std::string& peer_id() const noexcept { return peer_id_; }
 
-  asio::awaitable<void> start();
+  // `slot` is the connection's share of the server's caps; its handshake
+  // part is given back when the handshake ends.
+  asio::awaitable<void> start(connection_limiter::slot& slot);
 
   // Sends ERROR with `message` (and, for a rejected message, its context)
   // and closes. Later failures of a closing session are not reported.
   void fail(std::string_view message) {
     if (closing()) return;
-    logger().warning("Protocol error: {} ({})", message, remote());
+    logger().warning("Protocol error: {} ({})", log::untrusted(message), remote());
     before_write();  // a receipt already due goes out before the ERROR, which must be last
     send("ERROR", {{"message", message}});
     close();
@@ -72,7 +76,7 @@ class server_session final : public connection {
 
   void fail(std::string_view message, const rejected& m) {
     if (closing()) return;
-    logger().warning("Protocol error: {} ({})", message, remote());
+    logger().warning("Protocol error: {} ({})", log::untrusted(message), remote());
     before_write();
     send("ERROR",
          {{"message", message}, {"receipt-id", m.receipt}, {"type", m.type}, {"content-type", m.content_type}},
@@ -97,7 +101,7 @@ class server_session final : public connection {
 
   server& owner_;
   std::string peer_id_;
-  std::optional<peer_context> peer_;
+  std::optional<active_peer> peer_;
   std::string expected_destination_;  // "/exchange/<the owner's *_in exchange>"
   bool admitted_ = false;
   bool connected_ = false;
@@ -114,17 +118,13 @@ class server_session final : public connection {
   friend class server;
 };
 
-asio::awaitable<void> server_session::start() {
+asio::awaitable<void> server_session::start(connection_limiter::slot& slot) {
   asio::steady_timer timer{stream().get_executor(), times().handshake_timeout};
   auto outcome = co_await (stream().handshake(tls_socket::role::server) || timer.async_wait(nothrow));
-  if (outcome.index() == 1) {
-    logger().info("SSL handshake timed out ({})", remote());
-    co_return;
-  }
-  if (auto ec = std::get<0>(outcome)) {
-    logger().info("SSL handshake failed ({}): {}", remote(), ec.message());
-    co_return;
-  }
+  slot.handshake_done();
+  // Anyone can fail a handshake, as often as they like: no line each.
+  if (outcome.index() == 1) co_return owner_.note_handshake_failure("timed out", remote());
+  if (auto ec = std::get<0>(outcome)) co_return owner_.note_handshake_failure(ec.message(), remote());
   logger().info("Opened STOMP connection to {}", remote());
   co_await admit();
   co_await run(protocol());
@@ -144,9 +144,14 @@ asio::awaitable<void> server_session::admit() {
     co_return fail("Internal server error.");
   }
   if (!peer_) co_return fail("Unknown peer serial number.");
+  // The serialNumber alone proves nothing: the chain must run through the
+  // peer certificate we issued to this very peer.
+  if (!client_chain_is_bound(stream().native_handle(), peer_->root_ca_pem))
+    co_return fail("Invalid certificate subject.");
   if (!owner_.admit(*this)) co_return fail("Too many connections from one peer.");
   admitted_ = true;
-  expected_destination_ = fmt::format("/exchange/{}", inbound_exchange(peer_->owner_type));
+  add_log_field("peer", peer_id_);
+  expected_destination_ = fmt::format("/exchange/{}", inbound_exchange(peer_->peering.owner_type));
   next_peer_check_ = clock::now() + random_fraction_of(owner_.settings_.peer_check_period);
 }
 
@@ -215,7 +220,7 @@ asio::awaitable<void> server_session::on_send(const stomp::frame_view& f) {
   if (destination != expected_destination_)
     co_return fail(fmt::format("Invalid SEND destination \"{}\".", destination), m);
 
-  auto message = process_received(*peer_, m.content_type, m.type, m.body, std::chrono::system_clock::now());
+  auto message = process_received(peer_->peering, m.content_type, m.type, m.body, std::chrono::system_clock::now());
   if (!message) co_return fail(message.error(), m);
 
   std::string receipt{m.receipt};  // the frame view ends at the next suspension
@@ -311,7 +316,11 @@ server::server(asio::any_io_executor ex, asio::ssl::context& tls, server_setting
       peers_{peers},
       sink_{sink},
       logger_{std::move(logger)},
-      acceptor_{ex_} {}
+      acceptor_{ex_},
+      limiter_{{settings_.max_pending_handshakes, settings_.max_pending_handshakes_per_address,
+                settings_.max_connections},
+               [this] { slot_freed_.cancel(); }},
+      slot_freed_{ex_, asio::steady_timer::time_point::max()} {}
 
 server::~server() = default;
 
@@ -336,6 +345,14 @@ std::uint16_t server::port() const { return acceptor_.local_endpoint().port(); }
 asio::awaitable<void> server::serve() {
   asio::steady_timer backoff{ex_};
   while (acceptor_.is_open()) {
+    if (!limiter_.accepting()) {
+      if (const auto r = pauses_.count())
+        logger_.warning("Not accepting connections while at a cap ({} pending TLS handshakes, {} connections); "
+                        "{} such pauses since the last report.",
+                        limiter_.pending_handshakes(), limiter_.connections(), r->count);
+      while (!limiter_.accepting() && acceptor_.is_open()) co_await slot_freed_.async_wait(nothrow);
+      continue;
+    }
     auto [ec, socket] = co_await acceptor_.async_accept(nothrow);
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
     if (ec) {
@@ -345,7 +362,14 @@ asio::awaitable<void> server::serve() {
       co_await backoff.async_wait(nothrow);
       continue;
     }
-    asio::co_spawn(ex_, handle(std::move(socket)), [this](std::exception_ptr e) {
+    std::error_code unknown;
+    const auto source = socket.remote_endpoint(unknown).address();
+    auto slot = unknown ? std::nullopt : limiter_.admit(source);
+    if (!slot) {
+      refuse(socket);
+      continue;
+    }
+    asio::co_spawn(ex_, handle(std::move(socket), std::move(*slot)), [this](std::exception_ptr e) {
       if (!e) return;
       try {
         std::rethrow_exception(e);
@@ -356,7 +380,27 @@ asio::awaitable<void> server::serve() {
   }
 }
 
-asio::awaitable<void> server::handle(asio::ip::tcp::socket socket) {
+void server::refuse(asio::ip::tcp::socket& socket) {
+  std::error_code ignored;
+  const auto remote = socket.remote_endpoint(ignored);
+  socket.set_option(tcp::socket::linger(true, 0), ignored);
+  socket.close(ignored);
+  logger_.debug("Refused a connection from {}: too many TLS handshakes in progress from there.", remote.address().to_string());
+  if (const auto r = refusals_.count())
+    logger_.info("Refused {} connections from addresses with {} TLS handshakes in progress in the last {} s "
+                 "(the latest from {}).",
+                 r->count, settings_.max_pending_handshakes_per_address,
+                 std::chrono::duration_cast<std::chrono::seconds>(r->since_last).count(), remote.address().to_string());
+}
+
+void server::note_handshake_failure(std::string_view what, const std::string& remote) {
+  logger_.debug("SSL handshake failed ({}): {}", remote, what);
+  if (const auto r = handshake_failures_.count())
+    logger_.info("{} SSL handshakes failed or timed out in the last {} s (the latest from {}: {}).", r->count,
+                 std::chrono::duration_cast<std::chrono::seconds>(r->since_last).count(), remote, what);
+}
+
+asio::awaitable<void> server::handle(asio::ip::tcp::socket socket, connection_limiter::slot slot) {
   std::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
   auto session = std::make_shared<server_session>(*this, tls_socket{std::move(socket), tls_});
@@ -369,12 +413,13 @@ asio::awaitable<void> server::handle(asio::ip::tcp::socket socket) {
       s.sessions_.erase(session);
     }
   } guard{*this, session};
-  co_await session->start();
+  co_await session->start(slot);
 }
 
 void server::stop() {
   std::error_code ignored;
   acceptor_.close(ignored);
+  slot_freed_.cancel();  // an accept loop waiting for a slot ends
   for (const auto& s : sessions_) s->fail("The connection has been closed by the server.");
 }
 

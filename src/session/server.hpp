@@ -6,6 +6,8 @@
 // what the sink confirmed.
 
 #include "log/log.hpp"
+#include "session/connection_limiter.hpp"
+#include "session/event_tally.hpp"
 #include "session/interfaces.hpp"
 #include "session/settings.hpp"
 
@@ -13,6 +15,7 @@
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/ssl/context.hpp>
+#include <asio/steady_timer.hpp>
 
 #include <map>
 #include <memory>
@@ -49,12 +52,16 @@ class server {
   void disconnect_peer(std::string_view node_id, std::string_view reason = "The peer has been deactivated.");
 
   std::size_t connection_count() const noexcept { return sessions_.size(); }
+  const connection_limiter& limits() const noexcept { return limiter_; }
   std::size_t connection_count(std::string_view node_id) const;
 
  private:
   friend class server_session;
 
-  asio::awaitable<void> handle(asio::ip::tcp::socket socket);
+  asio::awaitable<void> handle(asio::ip::tcp::socket socket, connection_limiter::slot slot);
+  // Closes a connection refused at a cap without a word (RST: no TIME_WAIT).
+  void refuse(asio::ip::tcp::socket& socket);
+  void note_handshake_failure(std::string_view what, const std::string& remote);
   bool admit(server_session& s);        // false: too many connections from that peer
   void forget(server_session& s);       // the session ended
 
@@ -67,6 +74,9 @@ class server {
   asio::ip::tcp::acceptor acceptor_;
   std::set<std::shared_ptr<server_session>> sessions_;
   std::map<std::string, std::set<server_session*>, std::less<>> by_peer_;
+  connection_limiter limiter_;
+  asio::steady_timer slot_freed_;  // never expires; cancelled when a slot frees
+  event_tally handshake_failures_, refusals_, pauses_;
 };
 
 }  // namespace swpt::session
