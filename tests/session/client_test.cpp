@@ -142,3 +142,18 @@ TEST_CASE("a client whose source fails closes without DISCONNECT", "[session][cl
   CHECK(s.received().commands() == std::vector<std::string>{"STOMP", "SEND", "SEND"});
   CHECK_FALSE(s.received().error);
 }
+
+TEST_CASE("a RECEIPT for something never sent is a protocol error", "[session][client]") {
+  scripted_server s;
+  memory_source source{s.io.get_executor(), ca_messages(3), /*hold_open=*/true};
+  s.server.send(connected_frame("0,0"));
+  background_client client{s.io, s.tls, s.target(), source};
+
+  REQUIRE(s.run_until([&] { return s.received().frames.size() == 4; }));
+  s.server.send(receipt_frame("not-sent"));
+  REQUIRE(s.run_until([&] { return client.done() && s.server.ended(); }));
+
+  CHECK(client.outcome() == session::client_outcome::failed);
+  CHECK(source.confirmations().empty());
+  CHECK(s.received().commands() == std::vector<std::string>{"STOMP", "SEND", "SEND", "SEND"});
+}
