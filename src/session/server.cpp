@@ -123,8 +123,8 @@ asio::awaitable<void> server_session::start(connection_limiter::slot& slot) {
   auto outcome = co_await (stream().handshake(tls_socket::role::server) || timer.async_wait(nothrow));
   slot.handshake_done();
   // Anyone can fail a handshake, as often as they like: no line each.
-  if (outcome.index() == 1) co_return owner_.note_handshake_failure("timed out", remote());
-  if (auto ec = std::get<0>(outcome)) co_return owner_.note_handshake_failure(ec.message(), remote());
+  if (outcome.index() == 1) co_return owner_.admission_log_.handshake_failed(remote(), "timed out");
+  if (auto ec = std::get<0>(outcome)) co_return owner_.admission_log_.handshake_failed(remote(), ec.message());
   logger().info("Opened STOMP connection to {}", remote());
   co_await admit();
   co_await run(protocol());
@@ -320,7 +320,8 @@ server::server(asio::any_io_executor ex, asio::ssl::context& tls, server_setting
       limiter_{{settings_.max_pending_handshakes, settings_.max_pending_handshakes_per_address,
                 settings_.max_connections},
                [this] { slot_freed_.cancel(); }},
-      slot_freed_{ex_, asio::steady_timer::time_point::max()} {}
+      slot_freed_{ex_, asio::steady_timer::time_point::max()},
+      admission_log_{logger_} {}
 
 server::~server() = default;
 
@@ -346,10 +347,7 @@ asio::awaitable<void> server::serve() {
   asio::steady_timer backoff{ex_};
   while (acceptor_.is_open()) {
     if (!limiter_.accepting()) {
-      if (const auto r = pauses_.count())
-        logger_.warning("Not accepting connections while at a cap ({} pending TLS handshakes, {} connections); "
-                        "{} such pauses since the last report.",
-                        limiter_.pending_handshakes(), limiter_.connections(), r->count);
+      admission_log_.paused(limiter_.pending_handshakes(), limiter_.connections());
       while (!limiter_.accepting() && acceptor_.is_open()) co_await slot_freed_.async_wait(nothrow);
       continue;
     }
@@ -385,19 +383,7 @@ void server::refuse(asio::ip::tcp::socket& socket) {
   const auto remote = socket.remote_endpoint(ignored);
   socket.set_option(tcp::socket::linger(true, 0), ignored);
   socket.close(ignored);
-  logger_.debug("Refused a connection from {}: too many TLS handshakes in progress from there.", remote.address().to_string());
-  if (const auto r = refusals_.count())
-    logger_.info("Refused {} connections from addresses with {} TLS handshakes in progress in the last {} s "
-                 "(the latest from {}).",
-                 r->count, settings_.max_pending_handshakes_per_address,
-                 std::chrono::duration_cast<std::chrono::seconds>(r->since_last).count(), remote.address().to_string());
-}
-
-void server::note_handshake_failure(std::string_view what, const std::string& remote) {
-  logger_.debug("SSL handshake failed ({}): {}", remote, what);
-  if (const auto r = handshake_failures_.count())
-    logger_.info("{} SSL handshakes failed or timed out in the last {} s (the latest from {}: {}).", r->count,
-                 std::chrono::duration_cast<std::chrono::seconds>(r->since_last).count(), remote, what);
+  admission_log_.refused(remote.address(), settings_.max_pending_handshakes_per_address);
 }
 
 asio::awaitable<void> server::handle(asio::ip::tcp::socket socket, connection_limiter::slot slot) {

@@ -7,7 +7,7 @@
 
 #include "log/log.hpp"
 #include "session/connection_limiter.hpp"
-#include "session/event_tally.hpp"
+#include "session/admission_log.hpp"
 #include "session/interfaces.hpp"
 #include "session/settings.hpp"
 
@@ -61,7 +61,6 @@ class server {
   asio::awaitable<void> handle(asio::ip::tcp::socket socket, connection_limiter::slot slot);
   // Closes a connection refused at a cap without a word (RST: no TIME_WAIT).
   void refuse(asio::ip::tcp::socket& socket);
-  void note_handshake_failure(std::string_view what, const std::string& remote);
   bool admit(server_session& s);        // false: too many connections from that peer
   void forget(server_session& s);       // the session ended
 
@@ -76,7 +75,7 @@ class server {
   std::map<std::string, std::set<server_session*>, std::less<>> by_peer_;
   connection_limiter limiter_;
   asio::steady_timer slot_freed_;  // never expires; cancelled when a slot frees
-  event_tally handshake_failures_, refusals_, pauses_;
+  admission_log admission_log_;
 };
 
 }  // namespace swpt::session
