@@ -7,7 +7,10 @@
 
 #include "probe.hpp"
 
+#include "session/chain_binding.hpp"
+
 #include <catch2/catch.hpp>
+#include <openssl/ssl.h>
 
 using namespace swpt;
 using namespace swpt::testing;
@@ -74,4 +77,16 @@ TEST_CASE("the client refuses a server whose chain runs through another peer's s
         session::client_outcome::unreachable);
   CHECK(source.sent() == 0);
   CHECK(parse_stream(server.received()).frames.empty());
+}
+
+TEST_CASE("both contexts bound the depth and the size of a peer's certificate list", "[session][chain]") {
+  network net;
+  auto server = net.server_context(net.trio.aa);
+  auto client = net.client_context(net.trio.ca, net.trio.aa);
+  // Leaf, the peer certificate we issued, our root: one certificate between.
+  CHECK(SSL_CTX_get_verify_depth(server.native_handle()) == 1);
+  // Leaf signed by the peer's root: none between.
+  CHECK(SSL_CTX_get_verify_depth(client.native_handle()) == 0);
+  CHECK(SSL_CTX_get_max_cert_list(server.native_handle()) == session::max_certificate_list);
+  CHECK(SSL_CTX_get_max_cert_list(client.native_handle()) == session::max_certificate_list);
 }

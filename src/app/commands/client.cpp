@@ -46,7 +46,9 @@ int client_command(const options& o, const tunables& t) {
   signals.on_signal([&] { source.finish(); });
 
   std::optional<session::client_outcome> outcome;
-  asio::co_spawn(io, session::run_client(tls, {peer.node_id, peer.manifest}, settings, source),
+  // Every line of the session names the queue (and, added there, the peer).
+  const auto session_logger = log::logger{"swpt_stomp.client"}.with("queue", o.queue_name);
+  asio::co_spawn(io, session::run_client(tls, {peer.node_id, peer.manifest}, settings, source, session_logger),
                  [&](std::exception_ptr e, session::client_outcome result) {
                    if (e) {
                      logger.error("The STOMP client failed: {}", describe(e));
