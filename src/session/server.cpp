@@ -1,9 +1,9 @@
 #include "session/server.hpp"
 
+#include "log/untrusted.hpp"
 #include "session/chain_binding.hpp"
 #include "session/connection.hpp"
 #include "session/identity.hpp"
-#include "log/untrusted.hpp"
 
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
@@ -360,11 +360,12 @@ asio::awaitable<void> server::serve() {
       co_await backoff.async_wait(nothrow);
       continue;
     }
-    std::error_code unknown;
-    const auto source = socket.remote_endpoint(unknown).address();
-    auto slot = unknown ? std::nullopt : limiter_.admit(source);
+    std::error_code gone;  // reset before we got to it
+    const auto source = socket.remote_endpoint(gone).address();
+    if (gone) continue;
+    auto slot = limiter_.admit(source);
     if (!slot) {
-      refuse(socket);
+      refuse(socket, source);
       continue;
     }
     asio::co_spawn(ex_, handle(std::move(socket), std::move(*slot)), [this](std::exception_ptr e) {
@@ -378,12 +379,11 @@ asio::awaitable<void> server::serve() {
   }
 }
 
-void server::refuse(asio::ip::tcp::socket& socket) {
+void server::refuse(asio::ip::tcp::socket& socket, const asio::ip::address& source) {
   std::error_code ignored;
-  const auto remote = socket.remote_endpoint(ignored);
   socket.set_option(tcp::socket::linger(true, 0), ignored);
   socket.close(ignored);
-  admission_log_.refused(remote.address(), settings_.max_pending_handshakes_per_address);
+  admission_log_.refused(source, settings_.max_pending_handshakes_per_address);
 }
 
 asio::awaitable<void> server::handle(asio::ip::tcp::socket socket, connection_limiter::slot slot) {

@@ -6,8 +6,8 @@
 // what the sink confirmed.
 
 #include "log/log.hpp"
-#include "session/connection_limiter.hpp"
 #include "session/admission_log.hpp"
+#include "session/connection_limiter.hpp"
 #include "session/interfaces.hpp"
 #include "session/settings.hpp"
 
@@ -52,15 +52,15 @@ class server {
   void disconnect_peer(std::string_view node_id, std::string_view reason = "The peer has been deactivated.");
 
   std::size_t connection_count() const noexcept { return sessions_.size(); }
-  const connection_limiter& limits() const noexcept { return limiter_; }
   std::size_t connection_count(std::string_view node_id) const;
 
  private:
   friend class server_session;
 
   asio::awaitable<void> handle(asio::ip::tcp::socket socket, connection_limiter::slot slot);
-  // Closes a connection refused at a cap without a word (RST: no TIME_WAIT).
-  void refuse(asio::ip::tcp::socket& socket);
+  // Closes a connection refused at its source's cap without a word (a
+  // reset: no TIME_WAIT left behind for a flood).
+  void refuse(asio::ip::tcp::socket& socket, const asio::ip::address& source);
   bool admit(server_session& s);        // false: too many connections from that peer
   void forget(server_session& s);       // the session ended
 

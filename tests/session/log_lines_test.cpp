@@ -4,6 +4,7 @@
 #include "probe.hpp"
 
 #include "log/log.hpp"
+#include "session/admission_log.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -78,4 +79,19 @@ TEST_CASE("a long header value is logged bounded", "[session][log]") {
   REQUIRE(lines.size() == 1);
   CHECK(lines[0].find(type) == std::string::npos);
   CHECK(lines[0].find("more bytes)") != std::string::npos);
+}
+
+TEST_CASE("a burst of failed handshakes and refusals is one aggregate line each", "[session][log]") {
+  captured_log log;
+  session::admission_log admissions{log::logger{"swpt_stomp.server"}};
+  const auto flooder = asio::ip::make_address("::ffff:192.0.2.7");
+  for (int i = 0; i < 100; ++i) {
+    admissions.handshake_failed("192.0.2.7:40000", "timed out");
+    admissions.refused(flooder, 10);
+  }
+  CHECK(log.containing(":DEBUG:").size() == 200);
+  const auto aggregates = log.containing(":INFO:");
+  REQUIRE(aggregates.size() == 2);
+  CHECK(aggregates[0].find("SSL handshakes failed or timed out: 1 so far") != std::string::npos);
+  CHECK(aggregates[1].find("the latest from 192.0.2.7") != std::string::npos);
 }
