@@ -97,7 +97,8 @@ TEST_CASE("text lines escape C1 controls and invalid UTF-8, and keep other UTF-8
 TEST_CASE("JSON lines stay JSON: control characters escaped, invalid UTF-8 replaced", "[log]") {
   const log::record r{log::level::info, "x", "a\n\x1b\"\\\xc2\x85\xed\xa0\x80\xf8\x88\x80\x80\x80 \xc3\xa9"};
   CHECK(json_after_time(r) == "\"levelname\": \"INFO\", \"name\": \"x\", \"message\": "
-                              "\"a\\n\\u001b\\\"\\\\\\u0085\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd \xc3\xa9\"}");
+                              "\"a\\n\\u001b\\\"\\\\\\u0085"
+                              "\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd \xc3\xa9\"}");
 }
 
 TEST_CASE("untrusted text is bounded", "[log]") {

@@ -69,7 +69,8 @@ TEST_CASE("the client refuses a server whose chain runs through another peer's s
       net.trio.da.root,
       fixtures::server_options{.subject = fixtures::subject_spec::of(node_type::accounting_authority, net.trio.aa.id)});
   // Trusts the AA's root, so the CA's real client chain verifies here.
-  auto server = tls_probe::listen(io, session::make_server_context(presenting(leaf, sub_ca), net.trio.aa.root.cert.to_pem()));
+  auto server =
+      tls_probe::listen(io, session::make_server_context(presenting(leaf, sub_ca), net.trio.aa.root.cert.to_pem()));
   auto tls = net.client_context(net.trio.ca, net.trio.aa);
   memory_source source{io.get_executor(), ca_messages(3)};
 

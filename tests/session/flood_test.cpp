@@ -324,7 +324,8 @@ TEST_CASE("peers keep talking while one address floods the server", "[session][f
   // In full swing: the server has closed thousands of the flood's connections.
   // The flood thread's progress wakes nothing on `io`: look every 20 ms.
   const auto flood_deadline = std::chrono::steady_clock::now() + 30s;
-  while (attack.opened() <= 3 * (idle_connections + stalled_hellos) && std::chrono::steady_clock::now() < flood_deadline)
+  while (attack.opened() <= 3 * (idle_connections + stalled_hellos) &&
+         std::chrono::steady_clock::now() < flood_deadline)
     io.run_for(20ms);
   REQUIRE(attack.opened() > 3 * (idle_connections + stalled_hellos));
 
@@ -348,10 +349,11 @@ TEST_CASE("peers keep talking while one address floods the server", "[session][f
     io.run_for(50ms);
   }
   const std::size_t flood_opened = attack.opened();
-  INFO("flood started " << std::chrono::duration_cast<std::chrono::milliseconds>(flooding_since - started).count()
-                        << " ms, exchanges took "
-                        << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - flooding_since).count()
-                        << " ms");
+  using std::chrono::duration_cast, std::chrono::milliseconds;
+  const auto exchanging = std::chrono::steady_clock::now() - flooding_since;
+  INFO("flood in full swing after " << duration_cast<milliseconds>(flooding_since - started).count()
+                                    << " ms, exchanges took " << duration_cast<milliseconds>(exchanging).count()
+                                    << " ms");
   INFO("flood connections opened: " << flood_opened << ", failed to open: " << attack.failures());
   INFO("server descriptors at most " << max_descriptors << ", VmRSS " << rss_before << " KiB before, at most "
                                      << max_rss << " KiB during");
@@ -364,11 +366,13 @@ TEST_CASE("peers keep talking while one address floods the server", "[session][f
 
   before.probe.close();
   during.probe.close();
-  io.run_for(100ms);
+  CHECK(run_until([&] { return before.probe.ended() && during.probe.ended(); }));
   CHECK(server.end(20s));
   // Thousands of failed handshakes and refusals, a handful of lines.
   const auto lines = count_lines(net.dir.path() / "server.log");
   INFO("server log lines: " << lines);
   CHECK(lines < 50);
-  if (const char* keep = std::getenv("SWPT_TEST_KEEP_LOG")) std::filesystem::copy_file(net.dir.path() / "server.log", keep, std::filesystem::copy_options::overwrite_existing);
+  // To read what the server said: SWPT_TEST_KEEP_LOG=<file>.
+  if (const char* keep = std::getenv("SWPT_TEST_KEEP_LOG"))
+    std::filesystem::copy_file(net.dir.path() / "server.log", keep, std::filesystem::copy_options::overwrite_existing);
 }
