@@ -1,5 +1,7 @@
 #include "session/client.hpp"
 
+#include "log/untrusted.hpp"
+#include "session/chain_binding.hpp"
 #include "session/connection.hpp"
 #include "session/identity.hpp"
 
@@ -206,10 +208,11 @@ asio::awaitable<void> client_session::frames() {
     } else if (f.command == "RECEIPT") {
       on_receipt(f);
     } else if (f.command == "ERROR") {
-      end_with(client_end::peer_error, std::string{f.header("message").value_or("")});
-      fail(fmt::format("Received server error \"{}\".", f.header("message").value_or("")));
+      const log::untrusted text{f.header("message").value_or("")};
+      end_with(client_end::peer_error, fmt::format("{}", text));
+      fail(fmt::format("Received server error \"{}\".", text));
     } else {
-      fail(fmt::format("Received unexpected command \"{}\".", f.command));
+      fail(fmt::format("Received unexpected command \"{}\".", log::untrusted(f.command)));
     }
   }
 }
@@ -229,10 +232,10 @@ void client_session::on_receipt(const stomp::frame_view& f) {
   const auto id = f.header("receipt-id");
   if (!id) return fail("RECEIPT command without a receipt ID.");
   const auto it = std::find(in_flight_.begin(), in_flight_.end(), *id);
-  if (it == in_flight_.end()) {
-    logger().warning("Protocol warning: Received an unknown receipt ID \"{}\". ({})", *id, target_.peer_id);
-    return;
-  }
+  // Receipts name what we sent; any other ID means the server is confused
+  // (or hostile), and a warning per frame would let it flood the log.
+  if (it == in_flight_.end())
+    return fail(fmt::format("Received an unknown receipt ID \"{}\".", log::untrusted(*id)));
   in_flight_.erase(in_flight_.begin(), std::next(it));
   source_.confirm(*id);
   if (disconnect_receipt_ && *id == *disconnect_receipt_) {
@@ -351,7 +354,9 @@ asio::awaitable<std::variant<tls_socket, client_outcome>> open_stream(asio::ssl:
     logger.warning("SSL handshake with {}:{} failed: {}", server.host, server.port, ec.message());
     co_return ended(client_end::tls, ec.message());
   }
-  if (node_id_of(SSL_get0_peer_certificate(stream.native_handle())) != target.peer_id) {
+  // The leaf must name the peer and be signed by the peer's root itself.
+  if (node_id_of(SSL_get0_peer_certificate(stream.native_handle())) != target.peer_id ||
+      !server_chain_is_bound(stream.native_handle())) {
     logger.error("Protocol error: Invalid certificate subject. ({}:{})", server.host, server.port);
     co_return ended(client_end::identity, "Invalid certificate subject.");
   }
@@ -365,6 +370,7 @@ asio::awaitable<client_outcome> run_client(asio::ssl::context& tls, client_targe
   std::optional<client_stop> never;  // without `stop`, nobody asks to end
   if (!stop) stop = &never.emplace(co_await asio::this_coro::executor);
   auto last = ended(client_end::unreachable, "The peer lists no server.");
+  logger = logger.with("peer", target.peer_id);
   for (const auto& server : connection_order(target.manifest.servers)) {
     if (stop->finishing() || stop->aborted()) break;
     // The operators flatten the variants: the stream, a failure, or a stop.

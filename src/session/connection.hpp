@@ -114,6 +114,8 @@ class connection : public std::enable_shared_from_this<connection> {
 
   const timing& times() const noexcept { return times_; }
   const log::logger& logger() const noexcept { return logger_; }
+  // From now on every line of this connection names `key` (the peer, once known).
+  void add_log_field(std::string_view key, std::string_view value) { logger_ = logger_.with(key, value); }
 
  private:
   asio::awaitable<void> writer();

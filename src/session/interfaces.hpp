@@ -62,13 +62,20 @@ class message_source {
 };
 
 // Server side: who may connect.
+struct active_peer {
+  peer_context peering;
+  // The first certificate of the peer's root-ca.crt: the key the peer
+  // certificate we issued must carry (chain_binding.hpp).
+  std::string root_ca_pem;
+};
+
 class peer_directory {
  public:
   virtual ~peer_directory() = default;
 
-  // The peering with an ACTIVE peer, or nullopt for a peer that is unknown
-  // or not active. Throws when the node database cannot be read.
-  virtual asio::awaitable<std::optional<peer_context>> find_active(std::string node_id) = 0;
+  // An ACTIVE peer, or nullopt for a peer that is unknown or not active.
+  // Throws when the node database cannot be read.
+  virtual asio::awaitable<std::optional<active_peer>> find_active(std::string node_id) = 0;
 };
 
 }  // namespace swpt::session

@@ -12,10 +12,10 @@ peer_context make_peer_context(const nodedata::owner_data& owner, const nodedata
 node_directory::node_directory(nodedata::database db, asio::any_io_executor file_io, settings s)
     : db_{std::move(db)}, file_io_{std::move(file_io)}, settings_{s}, owner_{db_.read_owner()} {}
 
-asio::awaitable<std::optional<peer_context>> node_directory::find_active(std::string node_id) {
+asio::awaitable<std::optional<active_peer>> node_directory::find_active(std::string node_id) {
   const auto now = std::chrono::steady_clock::now();
   if (const auto it = cache_.find(node_id); it != cache_.end()) {
-    if (now < it->second.expires) co_return it->second.peering;
+    if (now < it->second.expires) co_return it->second.peer;
     cache_.erase(it);
   }
 
@@ -26,15 +26,15 @@ asio::awaitable<std::optional<peer_context>> node_directory::find_active(std::st
       asio::use_awaitable);
   if (!peer) co_return std::nullopt;
 
-  auto peering = make_peer_context(owner_, *peer);
+  active_peer found{make_peer_context(owner_, *peer), std::move(peer->root_ca_pem)};
   // Full: forget the entry closest to expiry (the oldest), not the newest as
   // the original does.
   if (cache_.size() >= settings_.max_cached_peers && !cache_.empty())
     cache_.erase(std::min_element(cache_.begin(), cache_.end(), [](const auto& a, const auto& b) {
       return a.second.expires < b.second.expires;
     }));
-  if (settings_.max_cached_peers > 0) cache_[node_id] = entry{peering, now + settings_.cache_lifetime};
-  co_return peering;
+  if (settings_.max_cached_peers > 0) cache_[node_id] = entry{found, now + settings_.cache_lifetime};
+  co_return found;
 }
 
 }  // namespace swpt::session

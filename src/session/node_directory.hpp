@@ -30,7 +30,7 @@ class node_directory final : public peer_directory {
   node_directory(nodedata::database db, asio::any_io_executor file_io)
       : node_directory{std::move(db), std::move(file_io), settings{}} {}
 
-  asio::awaitable<std::optional<peer_context>> find_active(std::string node_id) override;
+  asio::awaitable<std::optional<active_peer>> find_active(std::string node_id) override;
 
   // Drops a cached answer, so the next lookup reads the files.
   void forget(const std::string& node_id) { cache_.erase(node_id); }
@@ -40,7 +40,7 @@ class node_directory final : public peer_directory {
 
  private:
   struct entry {
-    peer_context peering;
+    active_peer peer;
     std::chrono::steady_clock::time_point expires;
   };
 

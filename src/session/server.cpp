@@ -1,5 +1,7 @@
 #include "session/server.hpp"
 
+#include "log/untrusted.hpp"
+#include "session/chain_binding.hpp"
 #include "session/connection.hpp"
 #include "session/identity.hpp"
 
@@ -49,7 +51,9 @@ class server_session final : public connection {
 
   const std::string& peer_id() const noexcept { return peer_id_; }
 
-  asio::awaitable<void> start();
+  // `slot` is the connection's share of the server's caps; its handshake
+  // part is given back when the handshake ends.
+  asio::awaitable<void> start(connection_limiter::slot& slot);
 
   // The graceful stop (server::stop): reading stops at once; what was
   // received may be confirmed until `grace` has passed; then the last
@@ -67,7 +71,7 @@ class server_session final : public connection {
   // and closes. Later failures of a closing session are not reported.
   void fail(std::string_view message) {
     if (closing()) return;
-    logger().warning("Protocol error: {} ({})", message, remote());
+    logger().warning("Protocol error: {} ({})", log::untrusted(message), remote());
     before_write();  // a receipt already due goes out before the ERROR, which must be last
     send("ERROR", {{"message", message}});
     close();
@@ -84,7 +88,7 @@ class server_session final : public connection {
 
   void fail(std::string_view message, const rejected& m) {
     if (closing()) return;
-    logger().warning("Protocol error: {} ({})", message, remote());
+    logger().warning("Protocol error: {} ({})", log::untrusted(message), remote());
     before_write();
     send("ERROR",
          {{"message", message}, {"receipt-id", m.receipt}, {"type", m.type}, {"content-type", m.content_type}},
@@ -110,7 +114,7 @@ class server_session final : public connection {
 
   server& owner_;
   std::string peer_id_;
-  std::optional<peer_context> peer_;
+  std::optional<active_peer> peer_;
   std::string expected_destination_;  // "/exchange/<the owner's *_in exchange>"
   bool admitted_ = false;
   bool connected_ = false;
@@ -129,17 +133,13 @@ class server_session final : public connection {
   friend class server;
 };
 
-asio::awaitable<void> server_session::start() {
+asio::awaitable<void> server_session::start(connection_limiter::slot& slot) {
   asio::steady_timer timer{stream().get_executor(), times().handshake_timeout};
   auto outcome = co_await (stream().handshake(tls_socket::role::server) || timer.async_wait(nothrow));
-  if (outcome.index() == 1) {
-    logger().info("SSL handshake timed out ({})", remote());
-    co_return;
-  }
-  if (auto ec = std::get<0>(outcome)) {
-    logger().info("SSL handshake failed ({}): {}", remote(), ec.message());
-    co_return;
-  }
+  slot.handshake_done();
+  // Anyone can fail a handshake, as often as they like: no line each.
+  if (outcome.index() == 1) co_return owner_.admission_log_.handshake_failed(remote(), "timed out");
+  if (auto ec = std::get<0>(outcome)) co_return owner_.admission_log_.handshake_failed(remote(), ec.message());
   logger().info("Opened STOMP connection to {}", remote());
   co_await admit();
   if (stop_requested_) fail("The connection has been closed by the server.");
@@ -160,9 +160,14 @@ asio::awaitable<void> server_session::admit() {
     co_return fail("Internal server error.");
   }
   if (!peer_) co_return fail("Unknown peer serial number.");
+  // The serialNumber alone proves nothing: the chain must run through the
+  // peer certificate we issued to this very peer.
+  if (!client_chain_is_bound(stream().native_handle(), peer_->root_ca_pem))
+    co_return fail("Invalid certificate subject.");
   if (!owner_.admit(*this)) co_return fail("Too many connections from one peer.");
   admitted_ = true;
-  expected_destination_ = fmt::format("/exchange/{}", inbound_exchange(peer_->owner_type));
+  add_log_field("peer", peer_id_);
+  expected_destination_ = fmt::format("/exchange/{}", inbound_exchange(peer_->peering.owner_type));
   next_peer_check_ = clock::now() + random_fraction_of(owner_.settings_.peer_check_period);
 }
 
@@ -249,7 +254,7 @@ asio::awaitable<void> server_session::on_send(const stomp::frame_view& f) {
   if (destination != expected_destination_)
     co_return fail(fmt::format("Invalid SEND destination \"{}\".", destination), m);
 
-  auto message = process_received(*peer_, m.content_type, m.type, m.body, std::chrono::system_clock::now());
+  auto message = process_received(peer_->peering, m.content_type, m.type, m.body, std::chrono::system_clock::now());
   if (!message) co_return fail(message.error(), m);
 
   std::string receipt{m.receipt};  // the frame view ends at the next suspension
@@ -346,6 +351,11 @@ server::server(asio::any_io_executor ex, std::shared_ptr<asio::ssl::context> tls
       sink_{sink},
       logger_{std::move(logger)},
       acceptor_{ex_},
+      limiter_{{settings_.max_pending_handshakes, settings_.max_pending_handshakes_per_address,
+                settings_.max_connections},
+               [this] { slot_freed_.cancel(); }},
+      slot_freed_{ex_, asio::steady_timer::time_point::max()},
+      admission_log_{logger_},
       tasks_{ex_, logger_} {}
 
 server::~server() = default;
@@ -371,6 +381,11 @@ std::uint16_t server::port() const { return acceptor_.local_endpoint().port(); }
 asio::awaitable<void> server::serve() {
   asio::steady_timer backoff{ex_};
   while (acceptor_.is_open()) {
+    if (!limiter_.accepting()) {
+      admission_log_.paused(limiter_.pending_handshakes(), limiter_.connections());
+      while (!limiter_.accepting() && acceptor_.is_open()) co_await slot_freed_.async_wait(nothrow);
+      continue;
+    }
     auto [ec, socket] = co_await acceptor_.async_accept(nothrow);
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
     if (ec) {
@@ -380,12 +395,27 @@ asio::awaitable<void> server::serve() {
       co_await backoff.async_wait(nothrow);
       continue;
     }
-    tasks_.spawn(handle(std::move(socket)), "STOMP session");
+    std::error_code gone;  // reset before we got to it
+    const auto source = socket.remote_endpoint(gone).address();
+    if (gone) continue;
+    auto slot = limiter_.admit(source);
+    if (!slot) {
+      refuse(socket, source);
+      continue;
+    }
+    tasks_.spawn(handle(std::move(socket), std::move(*slot)), "STOMP session");
   }
   co_await tasks_.wait();
 }
 
-asio::awaitable<void> server::handle(asio::ip::tcp::socket socket) {
+void server::refuse(asio::ip::tcp::socket& socket, const asio::ip::address& source) {
+  std::error_code ignored;
+  socket.set_option(tcp::socket::linger(true, 0), ignored);
+  socket.close(ignored);
+  admission_log_.refused(source, settings_.max_pending_handshakes_per_address);
+}
+
+asio::awaitable<void> server::handle(asio::ip::tcp::socket socket, connection_limiter::slot slot) {
   std::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
   // Held to the end: a context installed meanwhile is for new connections.
@@ -403,12 +433,13 @@ asio::awaitable<void> server::handle(asio::ip::tcp::socket socket) {
   // A child of tasks_: its total cancellation is the graceful stop, its
   // terminal cancellation the end at once.
   co_await async::run_stoppable(
-      session->start(), [&] { session->request_stop(stop_grace_); }, [&] { session->abort(); });
+      session->start(slot), [&] { session->request_stop(stop_grace_); }, [&] { session->abort(); });
 }
 
 asio::awaitable<void> server::stop(duration grace) {
   std::error_code ignored;
   acceptor_.close(ignored);
+  slot_freed_.cancel();  // an accept loop waiting for a slot ends
   stop_grace_ = grace;
   co_await tasks_.stop(grace + settings_.times.close_timeout);
 }
@@ -416,6 +447,7 @@ asio::awaitable<void> server::stop(duration grace) {
 void server::abort() {
   std::error_code ignored;
   acceptor_.close(ignored);
+  slot_freed_.cancel();
   tasks_.emit(asio::cancellation_type::terminal);
 }
 

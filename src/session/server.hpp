@@ -7,6 +7,8 @@
 
 #include "async/task_group.hpp"
 #include "log/log.hpp"
+#include "session/admission_log.hpp"
+#include "session/connection_limiter.hpp"
 #include "session/interfaces.hpp"
 #include "session/settings.hpp"
 
@@ -14,6 +16,7 @@
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/ssl/context.hpp>
+#include <asio/steady_timer.hpp>
 
 #include <map>
 #include <memory>
@@ -72,7 +75,10 @@ class server {
  private:
   friend class server_session;
 
-  asio::awaitable<void> handle(asio::ip::tcp::socket socket);
+  asio::awaitable<void> handle(asio::ip::tcp::socket socket, connection_limiter::slot slot);
+  // Closes a connection refused at its source's cap without a word (a
+  // reset: no TIME_WAIT left behind for a flood).
+  void refuse(asio::ip::tcp::socket& socket, const asio::ip::address& source);
   bool admit(server_session& s);        // false: too many connections from that peer
   void forget(server_session& s);       // the session ended
 
@@ -85,6 +91,9 @@ class server {
   asio::ip::tcp::acceptor acceptor_;
   std::set<std::shared_ptr<server_session>> sessions_;
   std::map<std::string, std::set<server_session*>, std::less<>> by_peer_;
+  connection_limiter limiter_;
+  asio::steady_timer slot_freed_;  // never expires; cancelled when a slot frees
+  admission_log admission_log_;
   duration stop_grace_{};  // set by stop() before the sessions are asked to stop
   async::task_group tasks_;  // last: destroyed (empty) before what sessions refer to
 };

@@ -30,6 +30,17 @@ struct server_settings {
   std::uint16_t port = 1234;            // SWPT_SERVER_PORT
   int backlog = 100;                    // APP_STOMP_SERVER_BACKLOG
   std::size_t max_connections_per_peer = 10;  // APP_MAX_CONNECTIONS_PER_PEER
+  // Caps for a server that faces the internet: whoever can reach the port
+  // can open connections before proving who it is. While the TLS handshakes
+  // in progress or the open connections (admitted or not) are at their cap,
+  // the server stops accepting; a connection from a source address (an IPv6
+  // /64) that already has its cap of handshakes in progress is closed at
+  // once, so one flooding address cannot keep peers at other addresses out.
+  // Handshakes take milliseconds unless stalled (handshake_timeout cuts
+  // those off), so the handshake caps are far below the connection cap.
+  std::size_t max_pending_handshakes = 100;
+  std::size_t max_pending_handshakes_per_address = 10;
+  std::size_t max_connections = 4000;
   // Unconfirmed messages per connection (SWPT_SERVER_BUFFER): reading stops
   // at this many and resumes at a quarter of it.
   std::size_t buffer = 100;

@@ -1,5 +1,7 @@
 #include "session/tls.hpp"
 
+#include "session/chain_binding.hpp"
+
 #include <openssl/ssl.h>
 
 #include <fmt/format.h>
@@ -34,6 +36,8 @@ asio::ssl::context base_context(asio::ssl::context::method method, const tls_cre
   // The only trust anchor: no system store is ever loaded.
   ctx.add_certificate_authority(asio::buffer(trusted_pem));
   ctx.set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
+  // A peer cannot make us parse a long chain or a huge certificate list.
+  SSL_CTX_set_max_cert_list(ctx.native_handle(), max_certificate_list);
   return ctx;
 }
 
@@ -50,6 +54,7 @@ asio::ssl::context make_server_context(const tls_credentials& own, const std::st
   SSL_CTX_set_options(ctx.native_handle(), SSL_OP_NO_TICKET);
   SSL_CTX_set_num_tickets(ctx.native_handle(), 0);
   SSL_CTX_set_session_cache_mode(ctx.native_handle(), SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_verify_depth(ctx.native_handle(), server_verify_depth);
   return ctx;
 }
 
@@ -58,7 +63,9 @@ asio::ssl::context make_client_context(const tls_credentials& own, const std::st
   std::string chain = own.certificate_pem;
   if (!chain.empty() && chain.back() != '\n') chain += '\n';
   chain += peer_sub_ca_pem;
-  return base_context(asio::ssl::context::tls_client, own, chain, peer_root_ca_pem);
+  auto ctx = base_context(asio::ssl::context::tls_client, own, chain, peer_root_ca_pem);
+  SSL_CTX_set_verify_depth(ctx.native_handle(), client_verify_depth);
+  return ctx;
 }
 
 }  // namespace swpt::session

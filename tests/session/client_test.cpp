@@ -223,3 +223,18 @@ TEST_CASE("a finish asked for before the connection is up ends the run without c
   CHECK_FALSE(client.outcome().connected);
   CHECK(source.sent() == 0);
 }
+
+TEST_CASE("a RECEIPT for something never sent is a protocol error", "[session][client]") {
+  scripted_server s;
+  memory_source source{s.io.get_executor(), ca_messages(3), /*hold_open=*/true};
+  s.server.send(connected_frame("0,0"));
+  background_client client{s.io, s.tls, s.target(), source};
+
+  REQUIRE(s.run_until([&] { return s.received().frames.size() == 4; }));
+  s.server.send(receipt_frame("not-sent"));
+  REQUIRE(s.run_until([&] { return client.done() && s.server.ended(); }));
+
+  CHECK(client.outcome().kind == session::client_end::protocol);
+  CHECK(source.confirmations().empty());
+  CHECK(s.received().commands() == std::vector<std::string>{"STOMP", "SEND", "SEND", "SEND"});
+}

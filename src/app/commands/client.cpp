@@ -35,12 +35,14 @@ struct client_run {
   session::client_settings settings;
   session::message_source& source;
   session::client_stop& stop;
+  log::logger session_logger;
 };
 
 asio::awaitable<int> communicate(client_run run, termination_signals& signals, const log::logger& logger) {
   session::client_outcome outcome;
   try {
-    outcome = co_await session::run_client(run.tls, run.target, run.settings, run.source, &run.stop);
+    outcome = co_await session::run_client(run.tls, run.target, run.settings, run.source, &run.stop,
+                                             run.session_logger);
   } catch (const std::exception& e) {
     logger.error("The STOMP client failed: {}", describe(e));
     outcome = {session::client_end::source_failed, e.what()};
@@ -68,7 +70,11 @@ int client_command(const options& o, const tunables& t) {
   // The DISCONNECT's RECEIPT may take the limit but the close timeout.
   const auto grace = std::max<session::duration>(shutdown_limit - settings.times.close_timeout, {});
   signals.on_signal([&] { stop.finish(grace); }, [&] { stop.abort(); });
-  return run_to_end(io, communicate({tls, {peer.node_id, peer.manifest}, settings, source, stop}, signals, logger));
+  // Every line of the session names the queue (and, added there, the peer).
+  auto session_logger = log::logger{"swpt_stomp.client"}.with("queue", o.queue_name);
+  return run_to_end(io, communicate({tls, {peer.node_id, peer.manifest}, settings, source, stop,
+                                     std::move(session_logger)},
+                                    signals, logger));
 }
 
 }  // namespace swpt::app
