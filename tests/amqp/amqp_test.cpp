@@ -181,7 +181,8 @@ TEST_CASE("a message the broker refuses fails with errc::nacked") {
 // keeps its pid file under $SWPT_RUN_DIR).
 pid_t test_broker_pid() {
   const char* run_dir = std::getenv("SWPT_RUN_DIR");
-  std::ifstream file{std::string{run_dir != nullptr ? run_dir : "/tmp/swpt-stomp"} + "/rabbitmq-swpt-test/pid"};
+  std::ifstream file{std::string{run_dir != nullptr ? run_dir : "/tmp/swpt-stomp"} + "/rabbitmq-" + broker_node() +
+                     "/pid"};
   pid_t pid = 0;
   if (!(file >> pid) || pid <= 0) FAIL("no pid file of the test broker: run the tests with scripts/test");
   return pid;
@@ -227,9 +228,9 @@ TEST_CASE("without a broker every message fails at once with errc::not_connected
 
 // A consumer over `queue`, with a prepare function that refuses bodies
 // starting with "poison".
-std::unique_ptr<consumer> consumer_of(asio::io_context& io, const broker_url& url, std::string queue,
+std::unique_ptr<consumer> consumer_of(consumer_pool& pool, asio::io_context& io, std::string queue,
                                       std::uint16_t prefetch) {
-  return std::make_unique<consumer>(io.get_executor(), consumer_settings{settings_for(url), std::move(queue), prefetch},
+  return std::make_unique<consumer>(pool, io.get_executor(), consumer_settings{std::move(queue), prefetch},
                                     [](const content& c) -> result<std::string> {
                                       if (c.body.starts_with("poison")) return failure{"poisoned"};
                                       return c.body + "!";
@@ -258,11 +259,12 @@ TEST_CASE("the consumer hands out prepared deliveries; a receipt acknowledges ev
   }
 
   asio::io_context io;
+  consumer_pool pool{pool_for(url)};
   std::vector<session::outgoing_message> got;
   {
     // Prefetch 10 of 30 messages: the stream only goes on because every
     // message is confirmed as it arrives.
-    auto source = consumer_of(io, url, queue, 10);
+    auto source = consumer_of(pool, io, queue, 10);
     bool done = false;
     asio::co_spawn(io, [&]() -> asio::awaitable<void> {
       while (got.size() < 29) {
@@ -279,7 +281,8 @@ TEST_CASE("the consumer hands out prepared deliveries; a receipt acknowledges ev
       done = true;
     });
     REQUIRE(run_until(io, [&] { return done; }));
-  }  // the destructor sends the last acknowledgement
+    stop(io, *source);  // sends the last acknowledgement
+  }
   REQUIRE(got.size() == 29);
   CHECK(got[0].body == "m1!");
   CHECK(got[0].id == "1");
@@ -302,9 +305,10 @@ TEST_CASE("unacknowledged deliveries go back to the queue when the consumer ends
   for (int i = 1; i <= 5; ++i) admin.publish("", queue, props, fmt::format("m{}", i), false);
 
   asio::io_context io;
+  consumer_pool pool{pool_for(url)};
   std::vector<session::outgoing_message> got;
   {
-    auto source = consumer_of(io, url, queue, 100);
+    auto source = consumer_of(pool, io, queue, 100);
     bool done = false;
     asio::co_spawn(io, receive(*source, got, 5), [&](std::exception_ptr e) {
       if (e) std::rethrow_exception(e);
@@ -312,6 +316,7 @@ TEST_CASE("unacknowledged deliveries go back to the queue when the consumer ends
     });
     REQUIRE(run_until(io, [&] { return done; }));
     source->confirm("3");
+    stop(io, *source);  // the broker requeues the rest as the channel closes
   }
   CHECK(admin.declare_queue(queue, {}, true) == 2);  // m4 and m5
   admin.delete_queue(queue);
@@ -320,8 +325,9 @@ TEST_CASE("unacknowledged deliveries go back to the queue when the consumer ends
 TEST_CASE("the consumer fails when its queue is missing or deleted") {
   const auto url = test_broker();
   asio::io_context io;
+  consumer_pool pool{pool_for(url)};
   SECTION("missing") {
-    auto source = consumer_of(io, url, unique("test.missing"), 10);
+    auto source = consumer_of(pool, io, unique("test.missing"), 10);
     std::exception_ptr failure;
     asio::co_spawn(io, source->next(), [&](std::exception_ptr e, auto) { failure = e; });
     REQUIRE(run_until(io, [&] { return failure != nullptr; }));
@@ -331,7 +337,7 @@ TEST_CASE("the consumer fails when its queue is missing or deleted") {
     connection admin{settings_for(url)};
     const auto queue = unique("test.deleted");
     admin.declare_queue(queue);
-    auto source = consumer_of(io, url, queue, 10);
+    auto source = consumer_of(pool, io, queue, 10);
     std::exception_ptr failure;
     bool ended = false;
     asio::co_spawn(io, source->next(), [&](std::exception_ptr e, auto) {
@@ -359,7 +365,8 @@ TEST_CASE("try_next() hands out what is ready without waiting") {
   for (int i = 1; i <= 3; ++i) admin.publish("", queue, props, fmt::format("m{}", i), false);
 
   asio::io_context io;
-  auto source = consumer_of(io, url, queue, 10);
+  consumer_pool pool{pool_for(url)};
+  auto source = consumer_of(pool, io, queue, 10);
   std::vector<session::outgoing_message> got;
   bool first = false;
   asio::co_spawn(io, receive(*source, got, 1), [&](std::exception_ptr e) {
@@ -385,7 +392,8 @@ TEST_CASE("finish() ends the stream gracefully") {
   const auto queue = unique("test.finished");
   admin.declare_queue(queue);
   asio::io_context io;
-  auto source = consumer_of(io, url, queue, 10);
+  consumer_pool pool{pool_for(url)};
+  auto source = consumer_of(pool, io, queue, 10);
   std::optional<std::optional<session::outgoing_message>> result;
   asio::co_spawn(io, source->next(), [&](std::exception_ptr e, std::optional<session::outgoing_message> m) {
     if (e) std::rethrow_exception(e);

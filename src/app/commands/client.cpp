@@ -34,7 +34,8 @@ int client_command(const options& o, const tunables& t) {
   const auto logger = command_logger(command::client);
   const auto p = find_peering(o, peer_requirement::active);
   const auto& peer = p.peer;
-  auto consuming = queue_consumer(o, t, fmt::format("swpt-client {}", o.queue_name));
+  const auto consuming = queue_consumer(o);
+  amqp::consumer_pool pool{consumer_connections(o, t, fmt::format("swpt-client {}", o.queue_name))};
   auto tls = client_tls(o, peer);
   session::client_settings settings;
   settings.buffer = consuming.prefetch;
@@ -42,7 +43,7 @@ int client_command(const options& o, const tunables& t) {
 
   asio::io_context io;
   termination_signals signals{io, logger};
-  amqp::consumer source{io.get_executor(), std::move(consuming), prepare_for(p.context)};
+  amqp::consumer source{pool, io.get_executor(), consuming, prepare_for(p.context)};
   signals.on_signal([&] { source.finish(); });
 
   std::optional<session::client_outcome> outcome;

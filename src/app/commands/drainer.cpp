@@ -19,7 +19,8 @@ namespace swpt::app {
 int drainer_command(const options& o, const tunables& t) {
   const auto logger = command_logger(command::drainer);
   const auto p = find_peering(o, peer_requirement::deactivated);
-  auto consuming = queue_consumer(o, t, fmt::format("swpt-drainer {}", o.queue_name));
+  const auto consuming = queue_consumer(o);
+  amqp::consumer_pool pool{consumer_connections(o, t, fmt::format("swpt-drainer {}", o.queue_name))};
   amqp::publisher_settings publishing{broker_connection(o, t, fmt::format("swpt-drainer {} responses", o.queue_name)),
                                       t.rmq_confirmation_timeout, o.server_buffer};
 
@@ -28,7 +29,7 @@ int drainer_command(const options& o, const tunables& t) {
   // Destroyed before the publisher: the consumer's last acknowledgements
   // go out while responses can still be confirmed.
   amqp::publisher sink{io.get_executor(), std::move(publishing)};
-  amqp::consumer source{io.get_executor(), std::move(consuming), prepare_for(p.context)};
+  amqp::consumer source{pool, io.get_executor(), consuming, prepare_for(p.context)};
   signals.on_signal([&] { source.finish(); });
 
   bool ended = false, failed = false;
