@@ -27,6 +27,9 @@ bool held_elsewhere(std::uint16_t code, std::string_view text) {
   return code == AMQP_ACCESS_REFUSED && text.find("exclusive") != std::string_view::npos;
 }
 
+// Queued after a lost channel's deliveries were dropped, to wake next().
+const asio::error_code interrupted_marker = asio::error::interrupted;
+
 }  // namespace
 
 // The state shared by the consumer (sessions' executor) and its channel on
@@ -38,8 +41,9 @@ struct consumer::channel final : channel_user {
         prepare{std::move(p)},
         logger{std::move(l)},
         // Never full: the broker delivers at most `prefetch` unacknowledged
-        // messages, and a lost channel's are dropped from it.
-        deliveries{std::move(ex), std::max<std::size_t>(settings.prefetch, 1)} {}
+        // messages, a lost channel's are dropped from it, and one more place
+        // holds the marker of the loss.
+        deliveries{std::move(ex), std::max<std::size_t>(settings.prefetch, 1) + 1} {}
 
   const consumer_settings settings;
   const prepare_function prepare;
@@ -57,12 +61,14 @@ struct consumer::channel final : channel_user {
   std::vector<std::shared_ptr<asio::steady_timer>> stop_waiters;  // guarded
 
   // Worker thread only.
-  std::uint64_t acked = 0;  // what the broker was told on this channel
+  std::uint64_t acked = 0;         // what the broker was told on this channel
+  std::uint64_t not_handed = 0;    // the first tag that could not be queued (0: none)
   content_reader reader;
   std::minstd_rand random{std::random_device{}()};
 
   void opened(channel_ops& ch) override {
     acked = 0;
+    not_handed = 0;
     reader.reset();
     amqp_basic_qos_t qos{0, settings.prefetch, 0};
     ch.send(AMQP_BASIC_QOS_METHOD, &qos);
@@ -112,9 +118,10 @@ struct consumer::channel final : channel_user {
     if (!deliveries.try_send(asio::error_code{},
                              session::outgoing_message{std::to_string(tag), std::move(*delivery.type),
                                                        std::move(*prepared)})) {
-      // Only after finish(). Returned to the queue at once, so that a later
-      // cumulative acknowledgement cannot cover a message nobody sent.
-      ch.reject(tag, /*requeue=*/true);
+      // Only after finish(). No cumulative acknowledgement may cover it:
+      // the broker redelivers it once the channel closes. (Requeueing it now
+      // would only bring it straight back.)
+      if (not_handed == 0) not_handed = tag;
     }
   }
 
@@ -166,6 +173,7 @@ struct consumer::channel final : channel_user {
       std::lock_guard lock{mutex};
       if (!stale) up_to = ack_up_to;
     }
+    if (not_handed != 0) up_to = std::min(up_to, not_handed - 1);
     if (up_to > acked) {
       ch.ack(up_to, /*multiple=*/true);
       acked = up_to;
@@ -176,6 +184,7 @@ struct consumer::channel final : channel_user {
   // tags mean nothing any more. The session learns it from next().
   void interrupt() {
     acked = 0;
+    not_handed = 0;
     bool had_any = false;
     {
       std::lock_guard lock{mutex};
@@ -189,7 +198,9 @@ struct consumer::channel final : channel_user {
     if (!had_any) return;
     while (deliveries.try_receive([](auto, auto) {})) {
     }
-    deliveries.cancel();  // a waiting next() throws
+    // Wakes a waiting next(), which then throws. (Not cancel(): in Asio
+    // 1.22 a buffered channel refuses every try_send after it.)
+    deliveries.try_send(interrupted_marker, session::outgoing_message{});
   }
 
   // Returns whether the state changed.
@@ -237,7 +248,7 @@ asio::awaitable<std::optional<session::outgoing_message>> consumer::next() {
     auto [ec, message] = co_await c.deliveries.async_receive(asio::experimental::as_tuple(asio::use_awaitable));
     if (!ec) co_return std::move(message);
     std::lock_guard lock{c.mutex};
-    if (c.interrupted) continue;
+    if (c.interrupted || ec == interrupted_marker) continue;
     if (c.current.state == consumer_state::failed) throw error{c.current.reason};
     if (c.finished) co_return std::nullopt;
     if (c.gone) throw error{fmt::format("the consumer of {} was stopped", c.settings.queue)};

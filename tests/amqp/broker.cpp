@@ -60,14 +60,15 @@ int rabbitmqctl(const std::string& arguments, std::string* output) {
 
 std::vector<std::string> connections_named(std::string_view prefix) {
   std::string listing;
-  if (rabbitmqctl("list_connections --no-table-headers pid name", &listing) != 0) {
+  // The name a client gives itself is in its client properties.
+  if (rabbitmqctl("list_connections --no-table-headers pid client_properties", &listing) != 0) {
     FAIL("rabbitmqctl list_connections: " << listing);
   }
   std::vector<std::string> pids;
   std::istringstream lines{listing};
   for (std::string line; std::getline(lines, line);) {
     const auto tab = line.find('\t');
-    if (tab != std::string::npos && std::string_view{line}.substr(tab + 1).starts_with(prefix)) {
+    if (tab != std::string::npos && std::string_view{line}.substr(tab + 1).find(prefix) != std::string_view::npos) {
       pids.push_back(line.substr(0, tab));
     }
   }

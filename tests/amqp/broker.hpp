@@ -28,8 +28,8 @@ pool_settings pool_for(broker_url url, std::string name = "swpt-stomp tests");
 // rabbitmqctl for it: the exit status, and what it printed.
 std::string broker_node();
 int rabbitmqctl(const std::string& arguments, std::string* output = nullptr);
-// The broker's connections whose name starts with `prefix`, as
-// "<pid>" strings for close_connection.
+// The broker's connections whose name contains `prefix`, as "<pid>"
+// strings for close_connection.
 std::vector<std::string> connections_named(std::string_view prefix);
 
 // Runs consumer::stop() to its end (bounded).
