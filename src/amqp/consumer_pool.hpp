@@ -5,7 +5,9 @@
 // channels. Consuming and publishing never share a connection (a publisher
 // that a resource alarm blocks must not stop the acknowledgements).
 //
-// Thread-safe. Consumers must end before the pool.
+// Thread-safe. Consumers must end before the pool, and the pool before the
+// io_context their next() runs on (the workers hold the consumers' queues
+// of deliveries, which live on that io_context, until they end).
 
 #include "amqp/worker.hpp"
 #include "log/log.hpp"

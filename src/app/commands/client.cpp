@@ -35,13 +35,14 @@ int client_command(const options& o, const tunables& t) {
   const auto p = find_peering(o, peer_requirement::active);
   const auto& peer = p.peer;
   const auto consuming = queue_consumer(o);
-  amqp::consumer_pool pool{consumer_connections(o, t, fmt::format("swpt-client {}", o.queue_name))};
   auto tls = client_tls(o, peer);
   session::client_settings settings;
   settings.buffer = consuming.prefetch;
   settings.times = stomp_timing(t);
 
   asio::io_context io;
+  // After `io`: its workers are joined before `io` goes.
+  amqp::consumer_pool pool{consumer_connections(o, t, fmt::format("swpt-client {}", o.queue_name))};
   termination_signals signals{io, logger};
   amqp::consumer source{pool, io.get_executor(), consuming, prepare_for(p.context)};
   signals.on_signal([&] { source.finish(); });

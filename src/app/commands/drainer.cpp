@@ -20,11 +20,12 @@ int drainer_command(const options& o, const tunables& t) {
   const auto logger = command_logger(command::drainer);
   const auto p = find_peering(o, peer_requirement::deactivated);
   const auto consuming = queue_consumer(o);
-  amqp::consumer_pool pool{consumer_connections(o, t, fmt::format("swpt-drainer {}", o.queue_name))};
   amqp::publisher_settings publishing{broker_connection(o, t, fmt::format("swpt-drainer {} responses", o.queue_name)),
                                       t.rmq_confirmation_timeout, o.server_buffer};
 
   asio::io_context io;
+  // After `io`: its workers are joined before `io` goes.
+  amqp::consumer_pool pool{consumer_connections(o, t, fmt::format("swpt-drainer {}", o.queue_name))};
   termination_signals signals{io, logger};
   // Destroyed before the publisher: the consumer's last acknowledgements
   // go out while responses can still be confirmed.
