@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
 
   asio::io_context io;
   amqp::pool_settings pooled;
-  pooled.connection = settings;
+  pooled.worker.connection = settings;
   amqp::consumer_pool pool{pooled, log::logger{"bench"}};
   std::vector<std::unique_ptr<amqp::consumer>> consumers;
   for (const auto& q : queues) {

@@ -19,17 +19,16 @@ std::shared_ptr<broker_worker> consumer_pool::attach(std::shared_ptr<channel_use
   auto by_load = [](const auto& a, const auto& b) { return a->channel_count() < b->channel_count(); };
   if (!workers_.empty()) {
     auto& least = *std::min_element(workers_.begin(), workers_.end(), by_load);
-    if ((least->channel_count() < settings_.channels_per_connection || workers_.size() >= settings_.connections) &&
+    if ((least->channel_count() < settings_.worker.max_channels || workers_.size() >= settings_.connections) &&
         least->attach(user)) {
       return least;
     }
   }
   if (workers_.size() >= std::max<std::size_t>(settings_.connections, 1)) {
-    throw error{fmt::format("every RabbitMQ connection of the pool has {} channels", settings_.channels_per_connection)};
+    throw error{fmt::format("every RabbitMQ connection of the pool has {} channels", settings_.worker.max_channels)};
   }
-  worker_settings w{settings_.connection, settings_.min_backoff, settings_.max_backoff,
-                    settings_.channels_per_connection};
-  w.connection.name = fmt::format("{} #{}", settings_.connection.name, workers_.size() + 1);
+  auto w = settings_.worker;
+  w.connection.name = fmt::format("{} #{}", w.connection.name, workers_.size() + 1);
   auto& added = workers_.emplace_back(std::make_shared<broker_worker>(std::move(w), logger_));
   if (!added->attach(std::move(user))) throw error{"the new RabbitMQ connection refused a channel"};
   return added;

@@ -1,7 +1,7 @@
 #pragma once
 // A small pool of broker workers that serves the consumers of any number of
 // queues: each consumer gets one channel on the least loaded connection, and
-// a new connection opens only when every one has `channels_per_connection`
+// a new connection opens only when every one has its `max_channels`
 // channels. Consuming and publishing never share a connection (a publisher
 // that a resource alarm blocks must not stop the acknowledgements).
 //
@@ -22,10 +22,10 @@
 namespace swpt::amqp {
 
 struct pool_settings {
-  connection_settings connection;  // `name` gets " #<n>" per connection
-  std::size_t connections = 8;     // at most, opened as needed
-  std::size_t channels_per_connection = 200;
-  std::chrono::milliseconds min_backoff = 500ms, max_backoff = 30s;
+  // Each connection's: its name gets " #<n>", and `max_channels` is how
+  // many consumers one connection serves.
+  worker_settings worker;
+  std::size_t connections = 8;  // at most, opened as needed
 };
 
 class consumer_pool {

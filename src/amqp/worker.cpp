@@ -111,7 +111,34 @@ broker_worker::broker_worker(worker_settings settings, log::logger logger)
 
 broker_worker::~broker_worker() {
   request_stop();
+  {
+    std::unique_lock lock{mutex_};
+    if (!finished_changed_.wait_for(lock, stop_bound(), [this] { return finished_; }) && socket_fd_ >= 0) {
+      ::shutdown(socket_fd_, SHUT_RDWR);
+    }
+  }
   if (thread_.joinable()) thread_.join();
+}
+
+clock::duration broker_worker::stop_bound() const noexcept {
+  return settings_.connection.timeout + close_bound + std::chrono::seconds{1};
+}
+
+bool broker_worker::finished() noexcept {
+  std::lock_guard lock{mutex_};
+  return finished_;
+}
+
+void broker_worker::cut() noexcept {
+  std::lock_guard lock{mutex_};
+  // Wakes the thread from any wait on the socket; the fd stays open (and
+  // cannot be reused) until the thread destroys the connection.
+  if (socket_fd_ >= 0) ::shutdown(socket_fd_, SHUT_RDWR);
+}
+
+void broker_worker::set_socket(int fd) noexcept {
+  std::lock_guard lock{mutex_};
+  socket_fd_ = fd;
 }
 
 bool broker_worker::attach(std::shared_ptr<channel_user> user) {
@@ -154,18 +181,26 @@ void broker_worker::request_stop() noexcept {
 }
 
 asio::awaitable<void> broker_worker::stop() {
-  auto done = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor,
-                                                    asio::steady_timer::time_point::max());
-  bool wait = false;
+  // Expires at the bound, or is cancelled (on this executor, so the check
+  // of finished() before each wait cannot miss it) when the thread is done.
+  auto done = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor, stop_bound());
   {
     std::lock_guard lock{mutex_};
     if (!finished_) {
-      wait = true;
       on_finished_.push_back([done] { asio::post(done->get_executor(), [done] { done->cancel(); }); });
     }
   }
   request_stop();
-  if (wait) co_await done->async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+  if (!finished()) co_await done->async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+  if (!finished()) {
+    logger_.warning("The RabbitMQ connection to {} does not close: shutting its socket down.",
+                    settings_.connection.url.masked());
+    cut();
+    while (!finished()) {
+      done->expires_at(asio::steady_timer::time_point::max());
+      co_await done->async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+    }
+  }
   // The thread has nothing left to do but return.
   if (thread_.joinable()) thread_.join();
 }
@@ -209,6 +244,7 @@ void broker_worker::connect() {
   const unsigned user_timeout = 2000U * static_cast<unsigned>(std::max(1, amqp_get_heartbeat(state_)));
   ::setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout, sizeof user_timeout);
   ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &send_buffer, sizeof send_buffer);
+  set_socket(fd);
   connected_ = true;
   last_input_ = clock::now();
   logger_.info("Connected to {} with {} channels.", settings_.connection.url.masked(), slots_.size());
@@ -357,8 +393,12 @@ void broker_worker::dispatch(const amqp_frame_t& f) {
         s.wanted = false;
       }
     } else if (method == AMQP_CHANNEL_CLOSE_OK_METHOD) {
-      s.at = slot::phase::closed;
-      if (s.leaving) release(it->first);
+      // Only ours: a close that crossed the broker's was answered already,
+      // and its number may serve a new channel by now.
+      if (s.at == slot::phase::closing) {
+        s.at = slot::phase::closed;
+        if (s.leaving) release(it->first);
+      }
     } else if (s.at == slot::phase::open && !s.leaving) {
       s.user->frame(ops, f);
     }
@@ -391,6 +431,7 @@ void broker_worker::lose_connection(std::string_view why) noexcept {
   connected_ = false;
   want_write_ = false;
   if (state_ != nullptr) {
+    set_socket(-1);
     amqp_destroy_connection(state_);  // no polite close: the connection is gone
     state_ = nullptr;
   }
@@ -438,6 +479,7 @@ void broker_worker::close_politely() noexcept {
     } catch (const std::exception& e) {
       logger_.warning("Closing the RabbitMQ connection: {}", e.what());
     }
+    set_socket(-1);
     amqp_destroy_connection(state_);
     state_ = nullptr;
     connected_ = false;
@@ -458,6 +500,7 @@ void broker_worker::finish() noexcept {
   {
     std::lock_guard lock{mutex_};
     finished_ = true;
+    finished_changed_.notify_all();
     callbacks.swap(on_finished_);
     // Attached too late for a channel: let go of them now. (Every user that
     // had a channel was let go of by close_politely.)

@@ -26,6 +26,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -113,8 +114,7 @@ class broker_worker {
  public:
   // Starts the thread, which connects at once.
   broker_worker(worker_settings settings, log::logger logger);
-  // stop() and join: bounded by the connection timeout (a connection
-  // attempt in progress) plus one second for the polite close.
+  // stop() and join, blocking the caller. Bounded, as stop() is.
   ~broker_worker();
   broker_worker(const broker_worker&) = delete;
   broker_worker& operator=(const broker_worker&) = delete;
@@ -128,7 +128,10 @@ class broker_worker {
   void notify(channel_user* user);
 
   // Ends the thread: users get detaching() and detached(), the connection
-  // is closed politely. The awaitable completes once the thread is done.
+  // is closed politely. The awaitable completes once the thread is done:
+  // within the connection timeout (an attempt in progress) and a second
+  // for the polite close; past that bound the socket is shut down under
+  // the thread, whatever it waits for.
   void request_stop() noexcept;
   asio::awaitable<void> stop();
 
@@ -155,6 +158,10 @@ class broker_worker {
   void release(amqp_channel_t number);
   clock::time_point next_deadline() const;
   void finish() noexcept;
+  bool finished() noexcept;
+  clock::duration stop_bound() const noexcept;
+  void cut() noexcept;  // shuts the socket down from another thread
+  void set_socket(int fd) noexcept;
   [[noreturn]] void fail(std::string_view what, int status);
 
   const worker_settings settings_;
@@ -168,6 +175,8 @@ class broker_worker {
   bool stopping_ = false;                                             // guarded by mutex_
   bool finished_ = false;                                             // guarded by mutex_
   std::vector<std::function<void()>> on_finished_;                    // guarded by mutex_
+  std::condition_variable finished_changed_;
+  int socket_fd_ = -1;  // guarded by mutex_: for cut(), -1 while there is no connection
   std::atomic<bool> stop_requested_{false};
   std::atomic<std::size_t> channels_{0};
   std::atomic<bool> connected_{false};

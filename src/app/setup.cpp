@@ -70,7 +70,7 @@ amqp::consumer_settings queue_consumer(const options& o) {
 
 amqp::pool_settings consumer_connections(const options& o, const tunables& t, std::string name) {
   amqp::pool_settings s;
-  s.connection = broker_connection(o, t, std::move(name));
+  s.worker.connection = broker_connection(o, t, std::move(name));
   s.connections = 1;
   return s;
 }

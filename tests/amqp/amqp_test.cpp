@@ -16,7 +16,11 @@
 #include <asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <fstream>
@@ -224,6 +228,36 @@ TEST_CASE("without a broker every message fails at once with errc::not_connected
   CHECK(log.outcomes[0] == errc::not_connected);
   CHECK(log.outcomes[1] == errc::not_connected);
   CHECK_FALSE(p.connected());
+}
+
+TEST_CASE("a submission waiting for room is answered when the publisher goes") {
+  // A listener that never speaks AMQP: the worker waits in its login, so
+  // nothing leaves the queue of one.
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  REQUIRE(::listen(listener, 8) == 0);
+  REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+  auto url = test_broker();
+  url.host = "127.0.0.1";
+  url.port = ntohs(address.sin_port);
+  auto silent = settings_for(url);
+  silent.timeout = 2s;
+
+  asio::io_context io;
+  auto p = std::make_unique<publisher>(io.get_executor(), publisher_settings{silent, 5s, 1});
+  outcome_log log;
+  submit_all(io, *p, {sample("accounts_in", "k", "1"), sample("accounts_in", "k", "2")}, log);
+  io.poll();  // the first is queued, the second waits for room
+  REQUIRE(log.size() == 0);
+  p.reset();
+  REQUIRE(run_until(io, [&] { return log.size() == 2; }, 10s));
+  CHECK(log.outcomes[0] == errc::stopped);
+  CHECK(log.outcomes[1] == errc::stopped);
+  ::close(listener);
 }
 
 // A consumer over `queue`, with a prepare function that refuses bodies

@@ -29,10 +29,10 @@ connection_settings settings_for(broker_url url) {
 
 pool_settings pool_for(broker_url url, std::string name) {
   pool_settings s;
-  s.connection = settings_for(std::move(url));
-  s.connection.name = std::move(name);
-  s.min_backoff = 100ms;
-  s.max_backoff = 1s;
+  s.worker.connection = settings_for(std::move(url));
+  s.worker.connection.name = std::move(name);
+  s.worker.min_backoff = 100ms;
+  s.worker.max_backoff = 1s;
   return s;
 }
 

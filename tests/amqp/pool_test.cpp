@@ -77,7 +77,7 @@ TEST_CASE("a thousand queues are consumed at once through a few connections and 
   const auto name = unique("swpt-stomp many");
   auto settings = pool_for(url, name);
   settings.connections = 8;
-  settings.channels_per_connection = 200;
+  settings.worker.max_channels = 200;
   consumer_pool pool{settings};
   std::vector<std::unique_ptr<consumer>> consumers;
   int done = 0;
@@ -309,7 +309,7 @@ TEST_CASE("an exclusive consumer stands by while another holds the queue, and ta
   const auto holder_name = unique("swpt-stomp holder");
   auto holder_settings = pool_for(url, holder_name);
   // Once closed, the holder stays away (full jitter below an hour).
-  holder_settings.min_backoff = holder_settings.max_backoff = std::chrono::hours{1};
+  holder_settings.worker.min_backoff = holder_settings.worker.max_backoff = std::chrono::hours{1};
   consumer_pool holder_pool{holder_settings};
   consumer_pool standby_pool{pool_for(url, unique("swpt-stomp standby"))};
   const consumer_settings exclusive{queue, 10, true, 1s};
