@@ -70,6 +70,10 @@ struct consumer::channel final : channel_user {
     acked = 0;
     not_handed = 0;
     reader.reset();
+    if (status_is(consumer_state::failed)) {
+      ch.close();  // reopened by a reconnection, but done for good
+      return;
+    }
     amqp_basic_qos_t qos{0, settings.prefetch, 0};
     ch.send(AMQP_BASIC_QOS_METHOD, &qos);
     amqp_basic_consume_t consume{0, bytes(settings.queue), amqp_empty_bytes, 0, 0, settings.exclusive ? 1 : 0, 0,
@@ -141,6 +145,10 @@ struct consumer::channel final : channel_user {
 
   void disconnected(std::string_view why) override {
     reader.reset();
+    if (settings.fail_on_disconnect && !status_is(consumer_state::failed)) {
+      fail(std::string{why});
+      return;
+    }
     interrupt();
     std::lock_guard lock{mutex};
     if (current.state == consumer_state::failed || current.state == consumer_state::stopped) return;
@@ -201,6 +209,11 @@ struct consumer::channel final : channel_user {
     // Wakes a waiting next(), which then throws. (Not cancel(): in Asio
     // 1.22 a buffered channel refuses every try_send after it.)
     deliveries.try_send(interrupted_marker, session::outgoing_message{});
+  }
+
+  bool status_is(consumer_state state) const {
+    std::lock_guard lock{mutex};
+    return current.state == state;
   }
 
   // Returns whether the state changed.

@@ -39,6 +39,10 @@ struct consumer_settings {
   // one stands by and asks again after about `standby_retry` (jittered).
   bool exclusive = false;
   std::chrono::milliseconds standby_retry = 2s;
+  // Fail for good when the worker's connection cannot be made or is lost,
+  // rather than wait for the reconnection: for a process that its
+  // supervisor restarts (swpt-client, swpt-drainer).
+  bool fail_on_disconnect = false;
 };
 
 enum class consumer_state {

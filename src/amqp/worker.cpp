@@ -37,6 +37,7 @@ std::chrono::milliseconds until(clock::time_point deadline, clock::time_point no
 
 struct broker_worker::slot {
   std::shared_ptr<channel_user> user;
+  amqp_channel_t number;  // its key in slots_, kept over reconnections
   enum class phase { closed, opening, open, closing } at = phase::closed;
   bool wanted = true;    // open it (again) whenever connected
   bool leaving = false;  // detach() asked: close, then let go
@@ -251,9 +252,8 @@ void broker_worker::connect() {
 }
 
 void broker_worker::open(slot& s) {
-  const auto number = std::find_if(slots_.begin(), slots_.end(), [&](auto& e) { return &e.second == &s; })->first;
   amqp_channel_open_t m{amqp_empty_bytes};
-  if (int rc = amqp_send_method(state_, number, AMQP_CHANNEL_OPEN_METHOD, &m); rc != AMQP_STATUS_OK) {
+  if (int rc = amqp_send_method(state_, s.number, AMQP_CHANNEL_OPEN_METHOD, &m); rc != AMQP_STATUS_OK) {
     fail("opening a channel", rc);
   }
   s.at = slot::phase::opening;
@@ -274,7 +274,7 @@ void broker_worker::take_commands() {
       if (n != number) break;
       ++number;
     }
-    auto& s = slots_.emplace(number, slot{std::move(user)}).first->second;
+    auto& s = slots_.emplace(number, slot{std::move(user), number}).first->second;
     if (state_ != nullptr) open(s);
   }
   for (const auto& user : detach) {

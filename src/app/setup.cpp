@@ -65,6 +65,9 @@ amqp::consumer_settings queue_consumer(const options& o) {
   amqp::consumer_settings s;
   s.queue = o.queue_name;
   s.prefetch = prefetch_count(o.client_buffer);
+  // The command exits on broker trouble and is started again, as before
+  // the consumers shared workers.
+  s.fail_on_disconnect = true;
   return s;
 }
 

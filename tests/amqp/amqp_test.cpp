@@ -390,6 +390,21 @@ TEST_CASE("the consumer fails when its queue is missing or deleted") {
   }
 }
 
+TEST_CASE("a consumer told to fail on disconnect fails when the broker cannot be reached") {
+  auto url = test_broker();
+  url.port = 1;  // nothing listens there
+  asio::io_context io;
+  consumer_pool pool{pool_for(url)};
+  consumer_settings settings{"test.unreachable", 10};
+  settings.fail_on_disconnect = true;
+  consumer source{pool, io.get_executor(), settings, [](const content& c) -> result<std::string> { return c.body; }};
+  std::exception_ptr failure;
+  asio::co_spawn(io, source.next(), [&](std::exception_ptr e, auto) { failure = e; });
+  REQUIRE(run_until(io, [&] { return failure != nullptr; }));
+  CHECK_THROWS_WITH(std::rethrow_exception(failure), Catch::Contains("connecting to"));
+  CHECK(source.status().state == consumer_state::failed);
+}
+
 TEST_CASE("try_next() hands out what is ready without waiting") {
   const auto url = test_broker();
   connection admin{settings_for(url)};
