@@ -229,6 +229,35 @@ TEST_CASE("a worker comes back with its consumers after the broker closed its co
   }
 }
 
+TEST_CASE("an idle worker keeps its connection with heartbeats") {
+  const auto url = test_broker();
+  connection admin{settings_for(url)};
+  const auto queue = unique("test.idle");
+  admin.declare_queue(queue);
+  asio::io_context io;
+  auto settings = pool_for(url);
+  settings.worker.connection.heartbeat = 1s;  // the broker closes it after 2 s without a frame
+  consumer_pool pool{settings};
+  consumer source{pool, io.get_executor(), consumer_settings{queue, 10}, as_is};
+  reader r{source};
+  asio::co_spawn(io, r.run(), [](std::exception_ptr e) {
+    if (e) std::rethrow_exception(e);
+  });
+  REQUIRE(run_until(io, [&] { return source.status().state == consumer_state::consuming; }));
+  // Idle for three heartbeat timeouts: nothing may happen meanwhile.
+  CHECK_FALSE(run_until(io, [&] { return r.interruptions > 0 || !r.bodies.empty(); }, 6s));
+  admin.publish("", queue, json, "still here", false);
+  REQUIRE(run_until(io, [&] { return !r.bodies.empty(); }));
+  CHECK(r.bodies[0] == "still here");
+  CHECK(r.interruptions == 0);
+  CHECK(source.status().state == consumer_state::consuming);
+  source.confirm(r.ids[0]);
+  source.finish();
+  stop(io, source);
+  REQUIRE(run_until(io, [&] { return r.ended; }));
+  admin.delete_queue(queue);
+}
+
 asio::awaitable<void> submit_slowly(publisher& p, std::string exchange, int count, std::mutex& mutex,
                                     std::vector<std::error_code>& outcomes) {
   asio::steady_timer pause{co_await asio::this_coro::executor};
