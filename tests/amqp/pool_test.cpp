@@ -258,6 +258,32 @@ TEST_CASE("an idle worker keeps its connection with heartbeats") {
   admin.delete_queue(queue);
 }
 
+TEST_CASE("a delivery that could not be handed over is never acknowledged") {
+  const auto url = test_broker();
+  connection admin{settings_for(url)};
+  const auto queue = unique("test.unhanded");
+  admin.declare_queue(queue);
+  admin.publish("", queue, json, "m1", false);
+  asio::io_context io;
+  consumer_pool pool{pool_for(url)};
+  consumer source{pool, io.get_executor(), consumer_settings{queue, 10}, as_is};
+  reader r{source};
+  asio::co_spawn(io, r.run(), [](std::exception_ptr e) {
+    if (e) std::rethrow_exception(e);
+  });
+  REQUIRE(run_until(io, [&] { return r.bodies.size() == 1; }));
+  source.finish();  // m2 arrives after it: it cannot be queued for the session
+  REQUIRE(run_until(io, [&] { return r.ended; }));
+  admin.publish("", queue, json, "m2", false);
+  REQUIRE(run_until(io, [&] { return unacknowledged()[queue] == 2; }, 30s));
+  // A receipt naming m2's tag (a confused peer) covers m1 only.
+  source.confirm("2");
+  REQUIRE(run_until(io, [&] { return unacknowledged()[queue] == 1; }, 30s));
+  stop(io, source);
+  CHECK(admin.declare_queue(queue, {}, true) == 1);  // m2, requeued as the channel closed
+  admin.delete_queue(queue);
+}
+
 asio::awaitable<void> submit_slowly(publisher& p, std::string exchange, int count, std::mutex& mutex,
                                     std::vector<std::error_code>& outcomes) {
   asio::steady_timer pause{co_await asio::this_coro::executor};
