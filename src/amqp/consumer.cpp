@@ -120,7 +120,7 @@ struct consumer::channel final : channel_user {
       handed_out = std::max(handed_out, tag);
     }
     if (!deliveries.try_send(asio::error_code{},
-                             session::outgoing_message{std::to_string(tag), std::move(*delivery.type),
+                             session::outgoing_message{std::to_string(tag), delivery.type.value_or(""),
                                                        std::move(*prepared)})) {
       // Only after finish(). No cumulative acknowledgement may cover it:
       // the broker redelivers it once the channel closes. (Requeueing it now
