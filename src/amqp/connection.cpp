@@ -4,11 +4,11 @@
 #include <amqp_tcp_socket.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <type_traits>
 
 namespace swpt::amqp {
-namespace {
 
 amqp_bytes_t bytes(std::string_view s) noexcept {
   // rabbitmq-c only reads through this pointer.
@@ -16,6 +16,8 @@ amqp_bytes_t bytes(std::string_view s) noexcept {
 }
 
 std::string text(amqp_bytes_t b) { return {static_cast<const char*>(b.bytes), b.len}; }
+
+namespace {
 
 timeval to_timeval(std::chrono::milliseconds ms) noexcept {
   return {static_cast<time_t>(ms.count() / 1000), static_cast<suseconds_t>(ms.count() % 1000 * 1000)};
@@ -83,54 +85,85 @@ class table_view {
 
 }  // namespace
 
-connection::connection(const connection_settings& settings)
-    : state_{amqp_new_connection()}, timeout_{settings.timeout} {
-  if (state_ == nullptr) throw error{"cannot create an AMQP connection (out of memory)"};
+namespace {
+
+// The reply of a failed login as one line (a library error or the broker's close).
+[[noreturn]] void login_failed(amqp_connection_state_t state, const amqp_rpc_reply_t& reply) {
+  if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION) {
+    throw error{fmt::format("logging in: {}", amqp_error_string2(reply.library_error))};
+  }
+  if (reply.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION && reply.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
+    const auto* m = static_cast<const amqp_connection_close_t*>(reply.reply.decoded);
+    amqp_connection_close_ok_t ok{};
+    amqp_send_method(state, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
+    throw error{fmt::format("logging in: the broker closed the connection: {} {}", m->reply_code,
+                            text(m->reply_text))};
+  }
+  throw error{"logging in: no reply from the broker"};
+}
+
+void log_in(amqp_connection_state_t state, const connection_settings& settings) {
+  const auto& url = settings.url;
+  // Ask for basic.cancel when the broker drops our consumer (the queue was
+  // deleted): otherwise a consumer can go silent for ever. And for a
+  // connection.close that says why a login failed, rather than a bare EOF.
+  // connection.blocked: told when a resource alarm stops publishing.
+  amqp_table_entry_t capabilities[3] = {{bytes("consumer_cancel_notify"), {}},
+                                        {bytes("authentication_failure_close"), {}},
+                                        {bytes("connection.blocked"), {}}};
+  for (auto& c : capabilities) {
+    c.value.kind = AMQP_FIELD_KIND_BOOLEAN;
+    c.value.value.boolean = 1;
+  }
+  amqp_table_entry_t properties[2] = {{bytes("capabilities"), {}}, {bytes("connection_name"), {}}};
+  properties[0].value.kind = AMQP_FIELD_KIND_TABLE;
+  properties[0].value.value.table = {3, capabilities};
+  properties[1].value.kind = AMQP_FIELD_KIND_UTF8;
+  properties[1].value.value.bytes = bytes(settings.name);
+  amqp_table_t client_properties{2, properties};
+  const auto heartbeat = std::max<int>(1, static_cast<int>(settings.heartbeat.count()));
+  const auto login = amqp_login_with_properties(state, url.vhost.c_str(), 0, std::max(settings.frame_max, 4096),
+                                                heartbeat, &client_properties, AMQP_SASL_METHOD_PLAIN,
+                                                url.user.c_str(), url.password.c_str());
+  if (login.reply_type != AMQP_RESPONSE_NORMAL) login_failed(state, login);
+}
+
+}  // namespace
+
+amqp_connection_state_t open_connection(const connection_settings& settings) {
+  amqp_connection_state_t state = amqp_new_connection();
+  if (state == nullptr) throw error{"cannot create an AMQP connection (out of memory)"};
   const auto& url = settings.url;
   amqp_socket_t* socket = nullptr;
   if (url.tls) {
-    socket = amqp_ssl_socket_new(state_);
+    socket = amqp_ssl_socket_new(state);
     if (socket != nullptr) {
       // The system's trust store, as a browser or curl would use.
       const char* bundle = "/etc/ssl/certs/ca-certificates.crt";
       if (std::filesystem::exists(bundle)) amqp_ssl_socket_set_cacert(socket, bundle);
     }
   } else {
-    socket = amqp_tcp_socket_new(state_);
-  }
-  if (socket == nullptr) {
-    amqp_destroy_connection(state_);
-    throw error{"cannot create an AMQP socket"};
+    socket = amqp_tcp_socket_new(state);
   }
   try {
-    timeval tv = to_timeval(timeout_);
+    if (socket == nullptr) throw error{"cannot create an AMQP socket"};
+    timeval tv = to_timeval(settings.timeout);
     if (int rc = amqp_socket_open_noblock(socket, url.host.c_str(), url.port, &tv); rc != AMQP_STATUS_OK) {
-      fail(fmt::format("connecting to {}:{}", url.host, url.port), rc);
+      throw error{fmt::format("connecting to {}:{}: {}", url.host, url.port, amqp_error_string2(rc))};
     }
-    amqp_set_handshake_timeout(state_, &tv);
-    amqp_set_rpc_timeout(state_, &tv);
+    amqp_set_handshake_timeout(state, &tv);
+    amqp_set_rpc_timeout(state, &tv);
+    log_in(state, settings);
+  } catch (...) {
+    amqp_destroy_connection(state);
+    throw;
+  }
+  return state;
+}
 
-    // Ask for basic.cancel when the broker drops our consumer (the queue was
-    // deleted): otherwise a consumer can go silent for ever. And for a
-    // connection.close that says why a login failed, rather than a bare EOF.
-    // connection.blocked: told when a resource alarm stops publishing.
-    amqp_table_entry_t capabilities[3] = {{bytes("consumer_cancel_notify"), {}},
-                                          {bytes("authentication_failure_close"), {}},
-                                          {bytes("connection.blocked"), {}}};
-    for (auto& c : capabilities) {
-      c.value.kind = AMQP_FIELD_KIND_BOOLEAN;
-      c.value.value.boolean = 1;
-    }
-    amqp_table_entry_t properties[2] = {{bytes("capabilities"), {}}, {bytes("connection_name"), {}}};
-    properties[0].value.kind = AMQP_FIELD_KIND_TABLE;
-    properties[0].value.value.table = {3, capabilities};
-    properties[1].value.kind = AMQP_FIELD_KIND_UTF8;
-    properties[1].value.value.bytes = bytes(settings.name);
-    amqp_table_t client_properties{2, properties};
-    const auto login = amqp_login_with_properties(state_, url.vhost.c_str(), 0, AMQP_DEFAULT_FRAME_SIZE,
-                                                  static_cast<int>(settings.heartbeat.count()), &client_properties,
-                                                  AMQP_SASL_METHOD_PLAIN, url.user.c_str(), url.password.c_str());
-    check_reply(login, "logging in");
+connection::connection(const connection_settings& settings)
+    : state_{open_connection(settings)}, timeout_{settings.timeout} {
+  try {
     amqp_channel_open(state_, channel);
     check_rpc("opening a channel");
   } catch (...) {
@@ -242,8 +275,9 @@ void connection::consume(std::string_view queue) {
   check_rpc(fmt::format("consuming from {}", queue));
 }
 
-void connection::publish(std::string_view exchange, std::string_view routing_key,
-                         const publish_properties& properties, std::string_view body, bool mandatory) {
+int send_publish(amqp_connection_state_t state, amqp_channel_t channel, std::string_view exchange,
+                 std::string_view routing_key, const publish_properties& properties, std::string_view body,
+                 bool mandatory) {
   amqp_basic_properties_t p{};
   p._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG |
              AMQP_BASIC_PRIORITY_FLAG | AMQP_BASIC_APP_ID_FLAG;
@@ -258,8 +292,13 @@ void connection::publish(std::string_view exchange, std::string_view routing_key
     p._flags |= AMQP_BASIC_HEADERS_FLAG;
     p.headers = headers->get();
   }
-  const int rc = amqp_basic_publish(state_, channel, bytes(exchange), bytes(routing_key), mandatory,
-                                    /*immediate=*/false, &p, bytes(body));
+  return amqp_basic_publish(state, channel, bytes(exchange), bytes(routing_key), mandatory,
+                            /*immediate=*/false, &p, bytes(body));
+}
+
+void connection::publish(std::string_view exchange, std::string_view routing_key,
+                         const publish_properties& properties, std::string_view body, bool mandatory) {
+  const int rc = send_publish(state_, channel, exchange, routing_key, properties, body, mandatory);
   if (rc != AMQP_STATUS_OK) fail("publishing", rc);
 }
 

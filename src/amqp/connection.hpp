@@ -1,8 +1,9 @@
 #pragma once
-// One AMQP 0.9.1 connection with one channel, on rabbitmq-c. Blocking and
-// not thread-safe: a connection belongs to one thread for its whole life
-// (the publisher's and the consumer's worker threads, or a command's main
-// thread). Every failure throws amqp::error with what was being done.
+// One AMQP 0.9.1 connection with one channel, on rabbitmq-c, for blocking
+// work: configure-queue and the tests. Not thread-safe: a connection
+// belongs to one thread for its whole life. Every failure throws
+// amqp::error with what was being done. (The long-lived connections are
+// the broker workers', worker.hpp, which share the helpers below.)
 
 #include "amqp/broker_url.hpp"
 #include "core/processing.hpp"
@@ -40,7 +41,13 @@ struct connection_settings {
   std::chrono::milliseconds timeout = 10s;
   // Negotiated with the broker; rabbitmq-c answers it only inside library
   // calls, so the owner must call poll() at least every heartbeat / 2.
+  // Never 0: that would turn heartbeats off and hide a half-open link.
   std::chrono::seconds heartbeat = 30s;
+  // The largest frame either side sends. rabbitmq-c decodes every channel's
+  // frames into a pool of pages this size, kept until the connection ends:
+  // a thousand channels at the 128 KiB default would hold 128 MiB. Larger
+  // messages simply span several body frames.
+  int frame_max = 8192;
   std::string name = "swpt-stomp";  // shown in the broker's connection list
 };
 
@@ -59,6 +66,22 @@ struct content {
   std::string exchange, routing_key;
   std::uint64_t delivery_tag = 0;  // deliveries only
 };
+
+// Connects and logs in (heartbeats, frame_max, consumer-cancel and
+// connection.blocked notifications, the connection name), with no channel
+// open. The caller owns the result (amqp_destroy_connection). Throws
+// amqp::error.
+amqp_connection_state_t open_connection(const connection_settings& settings);
+
+// Sends basic.publish with the properties the programs always set
+// (persistent, app_id swpt_stomp). Returns rabbitmq-c's status.
+int send_publish(amqp_connection_state_t state, amqp_channel_t channel, std::string_view exchange,
+                 std::string_view routing_key, const publish_properties& properties, std::string_view body,
+                 bool mandatory);
+
+// Copies of rabbitmq-c's byte ranges, and views of ours for it.
+std::string text(amqp_bytes_t b);
+amqp_bytes_t bytes(std::string_view s) noexcept;
 
 class connection {
  public:

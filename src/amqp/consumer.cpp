@@ -1,155 +1,281 @@
 #include "amqp/consumer.hpp"
 
-#include "amqp/wakeup.hpp"
+#include "amqp/content_reader.hpp"
 
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/concurrent_channel.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <atomic>
 #include <charconv>
 #include <mutex>
-#include <thread>
+#include <random>
 
 namespace swpt::amqp {
 namespace {
 
-// How long the worker sleeps at most: it must look at the socket at least
-// every heartbeat / 2, and notice a shutdown promptly.
-constexpr std::chrono::milliseconds max_sleep{100};
+using deliveries_channel =
+    asio::experimental::concurrent_channel<void(asio::error_code, session::outgoing_message)>;
 
-// Raises `target` to `value` unless it is higher already.
-void raise_to(std::atomic<std::uint64_t>& target, std::uint64_t value) noexcept {
-  auto current = target.load();
-  while (current < value && !target.compare_exchange_weak(current, value)) {
-  }
+// RabbitMQ's answer to basic.consume on a queue another connection
+// consumes exclusively: 403 ACCESS_REFUSED "... in exclusive use".
+bool held_elsewhere(std::uint16_t code, std::string_view text) {
+  return code == AMQP_ACCESS_REFUSED && text.find("exclusive") != std::string_view::npos;
 }
+
+// Queued after a lost channel's deliveries were dropped, to wake next().
+const asio::error_code interrupted_marker = asio::error::interrupted;
 
 }  // namespace
 
-struct consumer::impl {
-  impl(asio::any_io_executor ex, consumer_settings s, prepare_function p, log::logger l)
+// The state shared by the consumer (sessions' executor) and its channel on
+// the worker thread. The consumer may go first: the worker keeps this alive
+// until detached().
+struct consumer::channel final : channel_user {
+  channel(asio::any_io_executor ex, consumer_settings s, prepare_function p, log::logger l)
       : settings{std::move(s)},
         prepare{std::move(p)},
         logger{std::move(l)},
-        deliveries{std::move(ex), std::max<std::size_t>(settings.prefetch, 1)} {}
+        // Never full: the broker delivers at most `prefetch` unacknowledged
+        // messages, a lost channel's are dropped from it, and one more place
+        // holds the marker of the loss.
+        deliveries{std::move(ex), std::max<std::size_t>(settings.prefetch, 1) + 1} {}
 
-  consumer_settings settings;
-  prepare_function prepare;
-  log::logger logger;
-  // Never full: the broker delivers at most `prefetch` unacknowledged messages.
-  asio::experimental::concurrent_channel<void(asio::error_code, session::outgoing_message)> deliveries;
-  wakeup wake;
-  std::atomic<bool> stopping{false};
-  std::atomic<bool> finished{false};
-  std::atomic<std::uint64_t> handed_out{0};  // the highest delivery tag queued for the session
-  std::atomic<std::uint64_t> ack_up_to{0};   // what the peer confirmed
-  std::uint64_t acked = 0;                    // what the broker was told (worker thread)
-  std::mutex mutex;
-  std::optional<std::string> failure;  // guarded by mutex
-  std::thread worker;
+  const consumer_settings settings;
+  const prepare_function prepare;
+  const log::logger logger;
+  deliveries_channel deliveries;
 
-  std::optional<std::string> failed() {
-    std::lock_guard lock{mutex};
-    return failure;
+  mutable std::mutex mutex;
+  consumer_status current;             // guarded by mutex
+  bool interrupted = false;            // guarded: next() throws once
+  bool stale = false;                  // guarded: receipts of a lost channel are ignored
+  bool finished = false;               // guarded
+  bool gone = false;                   // guarded: detached()
+  std::uint64_t handed_out = 0;        // guarded: the highest tag queued for the session
+  std::uint64_t ack_up_to = 0;         // guarded: what the peer confirmed
+  std::vector<std::shared_ptr<asio::steady_timer>> stop_waiters;  // guarded
+
+  // Worker thread only.
+  std::uint64_t acked = 0;         // what the broker was told on this channel
+  std::uint64_t not_handed = 0;    // the first tag that could not be queued (0: none)
+  content_reader reader;
+  std::minstd_rand random{std::random_device{}()};
+
+  void opened(channel_ops& ch) override {
+    acked = 0;
+    not_handed = 0;
+    reader.reset();
+    if (status_is(consumer_state::failed)) {
+      ch.close();  // reopened by a reconnection, but done for good
+      return;
+    }
+    amqp_basic_qos_t qos{0, settings.prefetch, 0};
+    ch.send(AMQP_BASIC_QOS_METHOD, &qos);
+    amqp_basic_consume_t consume{0, bytes(settings.queue), amqp_empty_bytes, 0, 0, settings.exclusive ? 1 : 0, 0,
+                                 amqp_empty_table};
+    ch.send(AMQP_BASIC_CONSUME_METHOD, &consume);
   }
 
-  void run() noexcept;
-  void serve(connection& c);
-  void handle(connection& c, content delivery);
-  void flush_acks(connection& c) {
-    if (const auto up_to = ack_up_to.load(); up_to > acked) {
-      c.ack(up_to, /*multiple=*/true);
+  void frame(channel_ops& ch, const amqp_frame_t& f) override {
+    if (f.frame_type != AMQP_FRAME_METHOD) {
+      if (auto delivery = reader.add(f)) handle(ch, std::move(*delivery));
+      return;
+    }
+    switch (f.payload.method.id) {
+      case AMQP_BASIC_DELIVER_METHOD:
+        reader.start(f);
+        break;
+      case AMQP_BASIC_CONSUME_OK_METHOD:
+        set(consumer_state::consuming, {});
+        logger.info("Started consuming from {}.", settings.queue);
+        break;
+      case AMQP_BASIC_CANCEL_METHOD:
+        fail(fmt::format("the broker cancelled the consumer of queue {} (was it deleted?)", settings.queue));
+        ch.close();
+        break;
+      default:
+        break;
+    }
+  }
+
+  void handle(channel_ops& ch, content delivery) {
+    const auto tag = delivery.delivery_tag;
+    auto prepared = prepare(delivery);
+    if (!prepared) {
+      // Rejected without requeue: the queue's dead-letter exchange moves it
+      // to <queue>.XQ, where an operator can look at it.
+      logger.error("Message {} in queue {} cannot be sent and goes to {}.XQ: {}", tag, settings.queue,
+                   settings.queue, prepared.error());
+      ch.reject(tag, /*requeue=*/false);
+      return;
+    }
+    {
+      // Raised first: the peer may confirm it as soon as it is queued.
+      std::lock_guard lock{mutex};
+      handed_out = std::max(handed_out, tag);
+    }
+    if (!deliveries.try_send(asio::error_code{},
+                             session::outgoing_message{std::to_string(tag), delivery.type.value_or(""),
+                                                       std::move(*prepared)})) {
+      // Only after finish(). No cumulative acknowledgement may cover it:
+      // the broker redelivers it once the channel closes. (Requeueing it now
+      // would only bring it straight back.)
+      if (not_handed == 0) not_handed = tag;
+    }
+  }
+
+  std::optional<std::chrono::milliseconds> closed(std::uint16_t code, std::string_view text) override {
+    reader.reset();
+    interrupt();
+    if (held_elsewhere(code, text)) {
+      if (set(consumer_state::standby, std::string{text})) {
+        logger.info("Queue {} is consumed exclusively elsewhere: standing by.", settings.queue);
+      }
+      const std::int64_t retry = settings.standby_retry.count();
+      return std::chrono::milliseconds{retry / 2 + std::uniform_int_distribution<std::int64_t>{0, retry}(random)};
+    }
+    fail(fmt::format("consuming from {}: {} {}", settings.queue, code, text));
+    return std::nullopt;
+  }
+
+  void disconnected(std::string_view why) override {
+    reader.reset();
+    if (settings.fail_on_disconnect && !status_is(consumer_state::failed)) {
+      fail(std::string{why});
+      return;
+    }
+    interrupt();
+    std::lock_guard lock{mutex};
+    if (current.state == consumer_state::failed || current.state == consumer_state::stopped) return;
+    current = {consumer_state::starting, std::string{why}};
+  }
+
+  void woken(channel_ops* ch) override {
+    if (ch != nullptr && ch->open()) flush_acks(*ch);
+  }
+
+  void detaching(channel_ops* ch) override {
+    if (ch != nullptr) flush_acks(*ch);
+  }
+
+  void detached() override {
+    std::vector<std::shared_ptr<asio::steady_timer>> waiters;
+    {
+      std::lock_guard lock{mutex};
+      gone = true;
+      if (current.state != consumer_state::failed) current = {consumer_state::stopped, {}};
+      waiters.swap(stop_waiters);
+    }
+    deliveries.close();  // wakes a waiting next()
+    for (auto& w : waiters) asio::post(w->get_executor(), [w] { w->cancel(); });
+  }
+
+  void flush_acks(channel_ops& ch) {
+    std::uint64_t up_to = 0;
+    {
+      std::lock_guard lock{mutex};
+      if (!stale) up_to = ack_up_to;
+    }
+    if (not_handed != 0) up_to = std::min(up_to, not_handed - 1);
+    if (up_to > acked) {
+      ch.ack(up_to, /*multiple=*/true);
       acked = up_to;
     }
   }
-};
 
-void consumer::impl::run() noexcept {
-  const std::string url = settings.connection.url.masked();
-  try {
-    logger.info("Connecting to {}.", url);
-    connection c{settings.connection};
-    c.set_prefetch(settings.prefetch);
-    c.consume(settings.queue);
-    logger.info("Started consuming from {}.", settings.queue);
-    serve(c);
-    flush_acks(c);
-  } catch (const std::exception& e) {
-    logger.error("RabbitMQ connection error: {}", e.what());
-    std::lock_guard lock{mutex};
-    failure = e.what();
-  }
-  logger.info("Disconnected from {}.", url);
-  deliveries.close();  // wakes a waiting next()
-}
-
-void consumer::impl::serve(connection& c) {
-  while (!stopping) {
-    flush_acks(c);
-    while (auto frame = c.poll(std::chrono::milliseconds{0})) {
-      if (frame->frame_type != AMQP_FRAME_METHOD) continue;
-      switch (frame->payload.method.id) {
-        case AMQP_BASIC_DELIVER_METHOD:
-          handle(c, c.read_content(*frame));
-          break;
-        case AMQP_BASIC_CANCEL_METHOD:
-          throw error{fmt::format("the broker cancelled the consumer of queue {} (was it deleted?)", settings.queue)};
-        default:
-          break;
+  // The channel is gone and the broker requeues what it had delivered: the
+  // tags mean nothing any more. The session learns it from next().
+  void interrupt() {
+    acked = 0;
+    not_handed = 0;
+    bool had_any = false;
+    {
+      std::lock_guard lock{mutex};
+      had_any = handed_out > 0 || current.state == consumer_state::consuming;
+      if (had_any) {
+        interrupted = true;
+        stale = true;
+        handed_out = ack_up_to = 0;
       }
     }
-    c.release_buffers();
-    if (!c.has_buffered_frames()) wake.wait(c.fd(), max_sleep);
+    if (!had_any) return;
+    while (deliveries.try_receive([](auto, auto) {})) {
+    }
+    // Wakes a waiting next(), which then throws. (Not cancel(): in Asio
+    // 1.22 a buffered channel refuses every try_send after it.)
+    deliveries.try_send(interrupted_marker, session::outgoing_message{});
   }
-}
 
-void consumer::impl::handle(connection& c, content delivery) {
-  auto prepared = prepare(delivery);
-  if (!prepared) {
-    // Rejected without requeue: the queue's dead-letter exchange moves it to
-    // <queue>.XQ, where an operator can look at it.
-    logger.error("Message {} in queue {} cannot be sent and goes to {}.XQ: {}", delivery.delivery_tag,
-                 settings.queue, settings.queue, prepared.error());
-    c.reject(delivery.delivery_tag, /*requeue=*/false);
-    return;
+  bool status_is(consumer_state state) const {
+    std::lock_guard lock{mutex};
+    return current.state == state;
   }
-  // Raised first: the peer may confirm it as soon as it is queued. A send
-  // that fails (only after finish()) leaves it unacknowledged, so the broker
-  // redelivers it after the connection closes.
-  raise_to(handed_out, delivery.delivery_tag);
-  deliveries.try_send(asio::error_code{}, session::outgoing_message{std::to_string(delivery.delivery_tag),
-                                                                    std::move(*delivery.type), std::move(*prepared)});
-}
 
-consumer::consumer(asio::any_io_executor ex, consumer_settings settings, prepare_function prepare,
-                   log::logger logger)
-    : impl_{std::make_unique<impl>(std::move(ex), std::move(settings), std::move(prepare), std::move(logger))} {
-  impl_->worker = std::thread{[i = impl_.get()] { i->run(); }};
+  // Returns whether the state changed.
+  bool set(consumer_state state, std::string reason) {
+    std::lock_guard lock{mutex};
+    if (current.state == consumer_state::failed || current.state == consumer_state::stopped) return false;
+    const bool changed = current.state != state;
+    current = {state, std::move(reason)};
+    return changed;
+  }
+
+  void fail(std::string reason) {
+    logger.error("RabbitMQ consumer error: {}", reason);
+    {
+      std::lock_guard lock{mutex};
+      current = {consumer_state::failed, std::move(reason)};
+    }
+    deliveries.close();  // wakes a waiting next()
+  }
+};
+
+consumer::consumer(consumer_pool& pool, asio::any_io_executor ex, consumer_settings settings,
+                   prepare_function prepare, log::logger logger)
+    : channel_{std::make_shared<channel>(std::move(ex), std::move(settings), std::move(prepare), std::move(logger))} {
+  worker_ = pool.attach(channel_);
 }
 
 consumer::~consumer() {
-  impl_->stopping = true;
-  impl_->wake.notify();
-  impl_->worker.join();
+  if (worker_) worker_->detach(channel_);
 }
 
 asio::awaitable<std::optional<session::outgoing_message>> consumer::next() {
-  if (auto reason = impl_->failed()) throw error{*reason};
-  auto [ec, message] =
-      co_await impl_->deliveries.async_receive(asio::experimental::as_tuple(asio::use_awaitable));
-  if (!ec) co_return std::move(message);
-  if (auto reason = impl_->failed()) throw error{*reason};
-  if (impl_->finished) co_return std::nullopt;
-  throw std::system_error{ec, "waiting for a message"};
+  auto& c = *channel_;
+  for (;;) {
+    {
+      std::lock_guard lock{c.mutex};
+      if (c.interrupted) {
+        c.interrupted = false;
+        c.stale = false;
+        throw error{fmt::format("the channel consuming {} was lost; what was not acknowledged returns to the queue",
+                                c.settings.queue)};
+      }
+      if (c.current.state == consumer_state::failed) throw error{c.current.reason};
+    }
+    auto [ec, message] = co_await c.deliveries.async_receive(asio::experimental::as_tuple(asio::use_awaitable));
+    if (!ec) co_return std::move(message);
+    std::lock_guard lock{c.mutex};
+    if (c.interrupted || ec == interrupted_marker) continue;
+    if (c.current.state == consumer_state::failed) throw error{c.current.reason};
+    if (c.finished) co_return std::nullopt;
+    if (c.gone) throw error{fmt::format("the consumer of {} was stopped", c.settings.queue)};
+    throw std::system_error{ec, "waiting for a message"};
+  }
 }
 
 std::optional<session::outgoing_message> consumer::try_next() {
   std::optional<session::outgoing_message> taken;
-  if (impl_->finished) return taken;
-  impl_->deliveries.try_receive([&](asio::error_code ec, session::outgoing_message m) {
+  {
+    std::lock_guard lock{channel_->mutex};
+    if (channel_->finished || channel_->interrupted) return taken;
+  }
+  channel_->deliveries.try_receive([&](asio::error_code ec, session::outgoing_message m) {
     if (!ec) taken = std::move(m);
   });
   return taken;
@@ -158,17 +284,44 @@ std::optional<session::outgoing_message> consumer::try_next() {
 void consumer::confirm(std::string_view id) {
   std::uint64_t tag = 0;
   const auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), tag);
-  if (ec != std::errc{} || end != id.data() + id.size() || tag == 0 || tag > impl_->handed_out.load()) {
-    impl_->logger.warning("Invalid receipt-id: {}", id);
-    return;
+  {
+    std::lock_guard lock{channel_->mutex};
+    if (channel_->stale) return;  // a receipt for a lost channel's delivery
+    if (ec != std::errc{} || end != id.data() + id.size() || tag == 0 || tag > channel_->handed_out) {
+      channel_->logger.warning("Invalid receipt-id: {}", id);
+      return;
+    }
+    channel_->ack_up_to = std::max(channel_->ack_up_to, tag);
   }
-  raise_to(impl_->ack_up_to, tag);
-  impl_->wake.notify();
+  worker_->notify(channel_.get());
 }
 
 void consumer::finish() {
-  impl_->finished = true;
-  impl_->deliveries.close();
+  {
+    std::lock_guard lock{channel_->mutex};
+    channel_->finished = true;
+  }
+  channel_->deliveries.close();
+}
+
+asio::awaitable<void> consumer::stop() {
+  auto done = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor,
+                                                    asio::steady_timer::time_point::max());
+  bool wait = false;
+  {
+    std::lock_guard lock{channel_->mutex};
+    if (!channel_->gone) {
+      wait = true;
+      channel_->stop_waiters.push_back(done);
+    }
+  }
+  worker_->detach(channel_);
+  if (wait) co_await done->async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+}
+
+consumer_status consumer::status() const {
+  std::lock_guard lock{channel_->mutex};
+  return channel_->current;
 }
 
 }  // namespace swpt::amqp

@@ -1,7 +1,7 @@
 #include "amqp/publisher.hpp"
 
+#include "amqp/content_reader.hpp"
 #include "amqp/errc.hpp"
-#include "amqp/wakeup.hpp"
 #include "core/smp/message_type.hpp"
 
 #include <asio/experimental/as_tuple.hpp>
@@ -15,12 +15,10 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <thread>
 
 namespace swpt::amqp {
 namespace {
 
-using clock = std::chrono::steady_clock;
 using confirm_handler = session::message_sink::confirm_handler;
 
 struct job {
@@ -36,61 +34,56 @@ struct pending {
   bool returned = false;  // basic.return came first: its ack means "dropped"
 };
 
-// How long the worker sleeps at most: short enough for the confirmation
-// deadlines, the heartbeats and a prompt shutdown.
-constexpr std::chrono::milliseconds max_sleep{100};
+// About what basic.publish writes for `m`: the body, the names, the
+// headers and the frames' own bytes.
+std::size_t wire_size(const publication& m) {
+  std::size_t size = 512 + m.body.size() + m.exchange.size() + m.routing_key.size();
+  for (const auto& [key, value] : m.headers) size += key.size() + 32;
+  return size;
+}
 
 }  // namespace
 
-struct publisher::impl {
+// The state shared by the publisher, the submissions (which may outlive
+// it) and the worker thread (which calls the channel_user side).
+struct publisher::impl final : channel_user {
   impl(asio::any_io_executor ex, publisher_settings s, log::logger l)
       : settings{std::move(s)},
         logger{std::move(l)},
         capacity{std::max<std::size_t>(settings.capacity, 1)},
         space{std::make_shared<asio::steady_timer>(std::move(ex), asio::steady_timer::time_point::max())} {}
 
-  publisher_settings settings;
-  log::logger logger;
+  const publisher_settings settings;
+  const log::logger logger;
 
   // The bounded queue from the sessions to the worker. A submit() that finds
   // it full waits on `space`, which the worker cancels (on the sessions'
   // executor, so no wakeup slips between a check and a wait) after taking
-  // from a full queue.
+  // from a full queue, and at the end.
   std::mutex mutex;
   std::deque<job> queued;  // guarded by mutex
   bool full = false;       // guarded by mutex: someone may wait for space
+  bool refusing = false;   // guarded by mutex: the final drain is done, nothing is accepted
   const std::size_t capacity;
-  // Sessions' executor only; never expires. Shared with the handlers the
-  // worker posts, which may run after the publisher is gone.
-  std::shared_ptr<asio::steady_timer> space;
-
-  wakeup wake;
-  std::atomic<bool> stopping{false};
+  std::shared_ptr<asio::steady_timer> space;  // sessions' executor only; never expires
+  std::weak_ptr<broker_worker> worker;        // gone with the publisher
   std::atomic<bool> connected{false};
+
+  // Worker thread only.
+  bool open = false;     // confirm.select-ok came
+  bool alarm = false;    // connection.blocked: the broker stopped reading publishes
+  std::uint64_t last_sequence = 0;               // publisher confirms number a channel's publishes from 1
   std::map<std::uint64_t, pending> unconfirmed;  // by publish sequence number
-  std::thread worker;
+  content_reader returned;
 
-  // Worker side: the oldest queued job.
-  std::optional<job> take() {
-    std::unique_lock lock{mutex};
-    if (queued.empty()) return std::nullopt;
-    std::optional<job> taken{std::move(queued.front())};
-    queued.pop_front();
-    if (full) {
-      full = false;
-      lock.unlock();
-      asio::post(space->get_executor(), [space = space] { space->cancel(); });
-    }
-    return taken;
-  }
+  enum class put { queued, queued_first, full, closed };
 
-  enum class put { queued, queued_first, full };
-
-  // Session side: queues `j` unless the queue is full. The worker takes
-  // everything queued whenever it wakes, so only the first job of a batch
-  // needs to wake it.
+  // Session side: queues `j` unless the queue is full or closed. The worker
+  // takes everything queued whenever it wakes, so only the first job of a
+  // batch needs to wake it.
   put try_put(job& j) {
     std::lock_guard lock{mutex};
+    if (refusing) return put::closed;
     if (queued.size() >= capacity) {
       full = true;
       return put::full;
@@ -99,100 +92,147 @@ struct publisher::impl {
     return queued.size() == 1 ? put::queued_first : put::queued;
   }
 
-  void run() noexcept;
-  void serve(connection& c);
-  void confirm_up_to(std::uint64_t sequence, bool multiple, std::error_code ec);
-  void on_return(const content& returned);
-  void expire(clock::time_point now);
-  void fail_unconfirmed(std::error_code ec);
-  // While there is no connection: fail what arrives, sleep at most `delay`.
-  void idle_for(std::chrono::milliseconds delay);
-};
-
-void publisher::impl::run() noexcept {
-  const std::string url = settings.connection.url.masked();
-  logger.info("Creating a robust connection to {}.", url);
-  auto backoff = settings.min_backoff;
-  while (!stopping) {
-    try {
-      logger.info("Connecting to {}.", url);
-      connection c{settings.connection};
-      c.enable_confirms();
-      connected = true;
-      backoff = settings.min_backoff;
-      serve(c);
-    } catch (const std::exception& e) {
-      logger.error("RabbitMQ connection error: {}", e.what());
+  // Worker side: the oldest queued job, if `fits` it.
+  template <class Fits>
+  std::optional<job> take(Fits fits) {
+    std::unique_lock lock{mutex};
+    if (queued.empty() || !fits(queued.front().message)) return std::nullopt;
+    std::optional<job> taken{std::move(queued.front())};
+    queued.pop_front();
+    if (std::exchange(full, false)) {
+      lock.unlock();
+      asio::post(space->get_executor(), [space = space] { space->cancel(); });
     }
-    if (connected.exchange(false)) logger.info("Disconnected from {}.", url);
-    fail_unconfirmed(stopping ? errc::stopped : errc::connection_lost);
-    if (!stopping) {
-      idle_for(backoff);
-      backoff = std::min(backoff * 2, settings.max_backoff);
+    return taken;
+  }
+  std::optional<job> take() {
+    return take([](const publication&) { return true; });
+  }
+
+  // ---- channel_user: the worker thread ----
+
+  void opened(channel_ops& ch) override {
+    last_sequence = 0;
+    amqp_confirm_select_t select{0};
+    ch.send(AMQP_CONFIRM_SELECT_METHOD, &select);
+  }
+
+  void frame(channel_ops& ch, const amqp_frame_t& f) override {
+    if (f.frame_type != AMQP_FRAME_METHOD) {
+      if (auto r = returned.add(f)) on_return(*r);
+      return;
+    }
+    const auto& method = f.payload.method;
+    switch (method.id) {
+      case AMQP_CONFIRM_SELECT_OK_METHOD:
+        open = true;
+        connected = true;
+        publish_queued(ch);
+        break;
+      case AMQP_BASIC_ACK_METHOD: {
+        const auto* m = static_cast<const amqp_basic_ack_t*>(method.decoded);
+        confirm_up_to(m->delivery_tag, m->multiple != 0, {});
+        break;
+      }
+      case AMQP_BASIC_NACK_METHOD: {
+        const auto* m = static_cast<const amqp_basic_nack_t*>(method.decoded);
+        confirm_up_to(m->delivery_tag, m->multiple != 0, errc::nacked);
+        break;
+      }
+      case AMQP_BASIC_RETURN_METHOD:
+        returned.start(f);
+        break;
+      default:
+        break;
     }
   }
-  // Nothing is published any more: fail what is still queued.
-  while (auto j = take()) j->confirmed(errc::stopped);
-}
 
-void publisher::impl::serve(connection& c) {
-  // State of this connection; a new one starts afresh.
-  std::uint64_t last_sequence = 0;  // publisher confirms number a channel's publishes from 1
-  bool blocked = false;             // connection.blocked: the broker stopped reading publishes
-  while (!stopping) {
-    // Publish what the sessions handed over, unless the broker blocks
-    // publishers (a resource alarm): then a publish could block the worker
-    // for as long as the alarm lasts, and nothing would time out.
-    while (auto j = take()) {
-      if (blocked) {
-        j->confirmed(errc::blocked);
-        continue;
-      }
+  std::optional<std::chrono::milliseconds> closed(std::uint16_t code, std::string_view text) override {
+    logger.error("RabbitMQ closed the publishing channel: {} {}", code, text);
+    lose(errc::connection_lost);
+    return settings.min_backoff;
+  }
+
+  void disconnected(std::string_view) override {
+    lose(errc::connection_lost);
+    while (auto j = take()) j->confirmed(errc::not_connected);
+  }
+
+  void blocked(bool now_blocked) override {
+    if (now_blocked && !alarm) {
+      logger.warning("RabbitMQ blocks publishing (a resource alarm): messages fail until it ends.");
+    } else if (!now_blocked && alarm) {
+      logger.info("RabbitMQ accepts messages again.");
+    }
+    alarm = now_blocked;
+  }
+
+  void woken(channel_ops* ch) override {
+    expire(clock::now());
+    if (ch == nullptr) {
+      while (auto j = take()) j->confirmed(errc::not_connected);
+    } else if (!ch->open() || !open) {
+      // Connected, the channel is on its way: confirm.select-ok publishes.
+    } else if (alarm) {
+      // A publish now could only wait for the alarm to end.
+      while (auto j = take()) j->confirmed(errc::blocked);
+    } else {
+      publish_queued(*ch);
+    }
+  }
+
+  clock::time_point deadline() const override {
+    // Deadlines grow with the sequence numbers.
+    return unconfirmed.empty() ? clock::time_point::max() : unconfirmed.begin()->second.deadline;
+  }
+
+  void detaching(channel_ops*) override { close_for_good(); }
+  void detached() override { close_for_good(); }
+
+  void publish_queued(channel_ops& ch) {
+    bool congested = false;
+    auto fits = [&](const publication& m) { return !(congested = !ch.room(wire_size(m))); };
+    while (auto j = take(fits)) {
       // Registered before it is written: if the write fails, the lost
       // connection fails it like every other unconfirmed message.
       auto& p = unconfirmed
                     .emplace(++last_sequence, pending{std::move(j->message), std::move(j->confirmed),
                                                       clock::now() + settings.confirmation_timeout})
                     .first->second;
-      c.publish(p.message.exchange, p.message.routing_key,
-                {json_content_type, smp::type_name(p.message.type), &p.message.headers}, p.message.body,
-                /*mandatory=*/true);
+      ch.publish(p.message.exchange, p.message.routing_key,
+                 {json_content_type, smp::type_name(p.message.type), &p.message.headers}, p.message.body,
+                 /*mandatory=*/true);
     }
-    // Read every frame that is there: confirmations and returns.
-    while (auto frame = c.poll(std::chrono::milliseconds{0})) {
-      if (frame->frame_type != AMQP_FRAME_METHOD) continue;
-      const auto& method = frame->payload.method;
-      switch (method.id) {
-        case AMQP_BASIC_ACK_METHOD: {
-          const auto* m = static_cast<const amqp_basic_ack_t*>(method.decoded);
-          confirm_up_to(m->delivery_tag, m->multiple != 0, {});
-          break;
-        }
-        case AMQP_BASIC_NACK_METHOD: {
-          const auto* m = static_cast<const amqp_basic_nack_t*>(method.decoded);
-          confirm_up_to(m->delivery_tag, m->multiple != 0, errc::nacked);
-          break;
-        }
-        case AMQP_BASIC_RETURN_METHOD:
-          on_return(c.read_content(*frame));
-          break;
-        case AMQP_CONNECTION_BLOCKED_METHOD:
-          logger.warning("RabbitMQ blocks publishing (a resource alarm): messages fail until it ends.");
-          blocked = true;
-          break;
-        case AMQP_CONNECTION_UNBLOCKED_METHOD:
-          logger.info("RabbitMQ accepts messages again.");
-          blocked = false;
-          break;
-        default:
-          break;
-      }
-    }
-    c.release_buffers();
-    expire(clock::now());
-    if (!c.has_buffered_frames()) wake.wait(c.fd(), max_sleep);
+    if (congested) ch.want_write();
   }
-}
+
+  void confirm_up_to(std::uint64_t sequence, bool multiple, std::error_code ec);
+  void on_return(const content& r);
+  void expire(clock::time_point now);
+
+  void lose(std::error_code ec) {
+    connected = false;
+    open = false;
+    alarm = false;
+    returned.reset();
+    for (auto& [sequence, p] : unconfirmed) p.confirmed(ec);
+    unconfirmed.clear();
+  }
+
+  // Nothing is published any more: fail what is pending and refuse the rest.
+  void close_for_good() {
+    lose(errc::stopped);
+    std::deque<job> left;
+    {
+      std::lock_guard lock{mutex};
+      refusing = true;
+      left.swap(queued);
+      full = false;
+    }
+    for (auto& j : left) j.confirmed(errc::stopped);
+    asio::post(space->get_executor(), [space = space] { space->cancel(); });
+  }
+};
 
 void publisher::impl::confirm_up_to(std::uint64_t sequence, bool multiple, std::error_code ec) {
   auto end = multiple ? unconfirmed.upper_bound(sequence) : unconfirmed.find(sequence);
@@ -218,21 +258,19 @@ void publisher::impl::confirm_up_to(std::uint64_t sequence, bool multiple, std::
   unconfirmed.erase(begin, end);
 }
 
-void publisher::impl::on_return(const content& returned) {
+void publisher::impl::on_return(const content& r) {
   // A return names no sequence number, only the contents. Every
   // unconfirmed message with these contents is failed: when two identical
   // ones are in flight, failing one too many is safe (the peer sends it
   // again), confirming a dropped one would not be.
   for (auto& [sequence, p] : unconfirmed) {
-    if (p.message.routing_key == returned.routing_key && p.message.exchange == returned.exchange &&
-        p.message.body == returned.body) {
+    if (p.message.routing_key == r.routing_key && p.message.exchange == r.exchange && p.message.body == r.body) {
       p.returned = true;
     }
   }
 }
 
 void publisher::impl::expire(clock::time_point now) {
-  // Deadlines grow with the sequence numbers.
   auto it = unconfirmed.begin();
   for (; it != unconfirmed.end() && it->second.deadline <= now; ++it) {
     logger.error("No confirmation from the broker for a message of type {} in {} ms.",
@@ -242,43 +280,43 @@ void publisher::impl::expire(clock::time_point now) {
   unconfirmed.erase(unconfirmed.begin(), it);
 }
 
-void publisher::impl::fail_unconfirmed(std::error_code ec) {
-  for (auto& [sequence, p] : unconfirmed) p.confirmed(ec);
-  unconfirmed.clear();
-}
-
-void publisher::impl::idle_for(std::chrono::milliseconds delay) {
-  const auto until = clock::now() + delay;
-  while (!stopping) {
-    while (auto j = take()) j->confirmed(errc::not_connected);
-    const auto now = clock::now();
-    if (now >= until) return;
-    wake.wait(-1, std::min(std::chrono::duration_cast<std::chrono::milliseconds>(until - now) + 1ms, max_sleep));
-  }
-}
-
 publisher::publisher(asio::any_io_executor ex, publisher_settings settings, log::logger logger)
-    : impl_{std::make_unique<impl>(std::move(ex), std::move(settings), std::move(logger))} {
-  impl_->worker = std::thread{[i = impl_.get()] { i->run(); }};
+    : impl_{std::make_shared<impl>(std::move(ex), std::move(settings), logger)} {
+  const auto& s = impl_->settings;
+  worker_ = std::make_shared<broker_worker>(worker_settings{s.connection, s.min_backoff, s.max_backoff, 1},
+                                            std::move(logger));
+  impl_->worker = worker_;
+  worker_->attach(impl_);
 }
 
 publisher::~publisher() {
-  impl_->stopping = true;
-  impl_->wake.notify();
-  impl_->worker.join();
+  worker_.reset();  // joins the thread, which fails what is pending
 }
 
+asio::awaitable<void> publisher::stop() { co_await worker_->stop(); }
+
 asio::awaitable<void> publisher::submit(publication message, confirm_handler confirmed) {
+  const auto self = impl_;  // the publisher may go while this waits
   job j{std::move(message), std::move(confirmed)};
-  impl::put outcome;
-  while ((outcome = impl_->try_put(j)) == impl::put::full) {
-    // Full: wait until the worker has taken some.
-    co_await impl_->space->async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+  for (;;) {
+    switch (self->try_put(j)) {
+      case impl::put::closed:
+        j.confirmed(errc::stopped);
+        co_return;
+      case impl::put::queued_first:
+        if (auto w = self->worker.lock()) w->notify(self.get());
+        co_return;
+      case impl::put::queued:
+        co_return;
+      case impl::put::full:
+        break;
+    }
+    // Full: wait until the worker has taken some, or has ended.
+    co_await self->space->async_wait(asio::experimental::as_tuple(asio::use_awaitable));
     if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) {
       throw std::system_error{asio::error::operation_aborted, "submit"};
     }
   }
-  if (outcome == impl::put::queued_first) impl_->wake.notify();
 }
 
 bool publisher::connected() const noexcept { return impl_->connected; }

@@ -22,7 +22,7 @@ void wakeup::notify() noexcept {
   [[maybe_unused]] auto written = ::write(fd_, &one, sizeof one);
 }
 
-void wakeup::wait(int socket_fd, std::chrono::milliseconds timeout) noexcept {
+bool wakeup::wait(int socket_fd, std::chrono::milliseconds timeout) noexcept {
   pollfd fds[2] = {{fd_, POLLIN, 0}, {socket_fd, POLLIN, 0}};
   const int count = socket_fd >= 0 ? 2 : 1;
   const int rc = ::poll(fds, count, static_cast<int>(timeout.count()));
@@ -30,6 +30,7 @@ void wakeup::wait(int socket_fd, std::chrono::milliseconds timeout) noexcept {
     std::uint64_t value;
     [[maybe_unused]] auto read = ::read(fd_, &value, sizeof value);
   }
+  return rc > 0 && count == 2 && (fds[1].revents & (POLLIN | POLLERR | POLLHUP)) != 0;
 }
 
 }  // namespace swpt::amqp

@@ -16,8 +16,9 @@ class wakeup {
   void notify() noexcept;  // from any thread
 
   // Sleeps until `socket_fd` (skipped when negative) is readable, notify()
-  // was called, or `timeout` passed. Consumes the notification.
-  void wait(int socket_fd, std::chrono::milliseconds timeout) noexcept;
+  // was called, or `timeout` passed. Consumes the notification. Returns
+  // whether the socket has something to read (or an error or hang-up).
+  bool wait(int socket_fd, std::chrono::milliseconds timeout) noexcept;
 
  private:
   int fd_;

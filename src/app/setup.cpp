@@ -61,8 +61,21 @@ std::uint16_t prefetch_count(std::size_t client_buffer) noexcept {
       std::clamp<std::size_t>(client_buffer, 1, std::numeric_limits<std::uint16_t>::max()));
 }
 
-amqp::consumer_settings queue_consumer(const options& o, const tunables& t, std::string name) {
-  return {broker_connection(o, t, std::move(name)), o.queue_name, prefetch_count(o.client_buffer)};
+amqp::consumer_settings queue_consumer(const options& o) {
+  amqp::consumer_settings s;
+  s.queue = o.queue_name;
+  s.prefetch = prefetch_count(o.client_buffer);
+  // The command exits on broker trouble and is started again, as before
+  // the consumers shared workers.
+  s.fail_on_disconnect = true;
+  return s;
+}
+
+amqp::pool_settings consumer_connections(const options& o, const tunables& t, std::string name) {
+  amqp::pool_settings s;
+  s.worker.connection = broker_connection(o, t, std::move(name));
+  s.connections = 1;
+  return s;
 }
 
 amqp::prepare_function prepare_for(peer_context peering) {

@@ -16,7 +16,11 @@
 #include <asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <fstream>
@@ -181,7 +185,8 @@ TEST_CASE("a message the broker refuses fails with errc::nacked") {
 // keeps its pid file under $SWPT_RUN_DIR).
 pid_t test_broker_pid() {
   const char* run_dir = std::getenv("SWPT_RUN_DIR");
-  std::ifstream file{std::string{run_dir != nullptr ? run_dir : "/tmp/swpt-stomp"} + "/rabbitmq-swpt-test/pid"};
+  std::ifstream file{std::string{run_dir != nullptr ? run_dir : "/tmp/swpt-stomp"} + "/rabbitmq-" + broker_node() +
+                     "/pid"};
   pid_t pid = 0;
   if (!(file >> pid) || pid <= 0) FAIL("no pid file of the test broker: run the tests with scripts/test");
   return pid;
@@ -225,11 +230,41 @@ TEST_CASE("without a broker every message fails at once with errc::not_connected
   CHECK_FALSE(p.connected());
 }
 
+TEST_CASE("a submission waiting for room is answered when the publisher goes") {
+  // A listener that never speaks AMQP: the worker waits in its login, so
+  // nothing leaves the queue of one.
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  REQUIRE(::listen(listener, 8) == 0);
+  REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+  auto url = test_broker();
+  url.host = "127.0.0.1";
+  url.port = ntohs(address.sin_port);
+  auto silent = settings_for(url);
+  silent.timeout = 2s;
+
+  asio::io_context io;
+  auto p = std::make_unique<publisher>(io.get_executor(), publisher_settings{silent, 5s, 1});
+  outcome_log log;
+  submit_all(io, *p, {sample("accounts_in", "k", "1"), sample("accounts_in", "k", "2")}, log);
+  io.poll();  // the first is queued, the second waits for room
+  REQUIRE(log.size() == 0);
+  p.reset();
+  REQUIRE(run_until(io, [&] { return log.size() == 2; }, 10s));
+  CHECK(log.outcomes[0] == errc::stopped);
+  CHECK(log.outcomes[1] == errc::stopped);
+  ::close(listener);
+}
+
 // A consumer over `queue`, with a prepare function that refuses bodies
 // starting with "poison".
-std::unique_ptr<consumer> consumer_of(asio::io_context& io, const broker_url& url, std::string queue,
+std::unique_ptr<consumer> consumer_of(consumer_pool& pool, asio::io_context& io, std::string queue,
                                       std::uint16_t prefetch) {
-  return std::make_unique<consumer>(io.get_executor(), consumer_settings{settings_for(url), std::move(queue), prefetch},
+  return std::make_unique<consumer>(pool, io.get_executor(), consumer_settings{std::move(queue), prefetch},
                                     [](const content& c) -> result<std::string> {
                                       if (c.body.starts_with("poison")) return failure{"poisoned"};
                                       return c.body + "!";
@@ -258,11 +293,12 @@ TEST_CASE("the consumer hands out prepared deliveries; a receipt acknowledges ev
   }
 
   asio::io_context io;
+  consumer_pool pool{pool_for(url)};
   std::vector<session::outgoing_message> got;
   {
     // Prefetch 10 of 30 messages: the stream only goes on because every
     // message is confirmed as it arrives.
-    auto source = consumer_of(io, url, queue, 10);
+    auto source = consumer_of(pool, io, queue, 10);
     bool done = false;
     asio::co_spawn(io, [&]() -> asio::awaitable<void> {
       while (got.size() < 29) {
@@ -279,7 +315,8 @@ TEST_CASE("the consumer hands out prepared deliveries; a receipt acknowledges ev
       done = true;
     });
     REQUIRE(run_until(io, [&] { return done; }));
-  }  // the destructor sends the last acknowledgement
+    stop(io, *source);  // sends the last acknowledgement
+  }
   REQUIRE(got.size() == 29);
   CHECK(got[0].body == "m1!");
   CHECK(got[0].id == "1");
@@ -302,9 +339,10 @@ TEST_CASE("unacknowledged deliveries go back to the queue when the consumer ends
   for (int i = 1; i <= 5; ++i) admin.publish("", queue, props, fmt::format("m{}", i), false);
 
   asio::io_context io;
+  consumer_pool pool{pool_for(url)};
   std::vector<session::outgoing_message> got;
   {
-    auto source = consumer_of(io, url, queue, 100);
+    auto source = consumer_of(pool, io, queue, 100);
     bool done = false;
     asio::co_spawn(io, receive(*source, got, 5), [&](std::exception_ptr e) {
       if (e) std::rethrow_exception(e);
@@ -312,6 +350,7 @@ TEST_CASE("unacknowledged deliveries go back to the queue when the consumer ends
     });
     REQUIRE(run_until(io, [&] { return done; }));
     source->confirm("3");
+    stop(io, *source);  // the broker requeues the rest as the channel closes
   }
   CHECK(admin.declare_queue(queue, {}, true) == 2);  // m4 and m5
   admin.delete_queue(queue);
@@ -320,8 +359,9 @@ TEST_CASE("unacknowledged deliveries go back to the queue when the consumer ends
 TEST_CASE("the consumer fails when its queue is missing or deleted") {
   const auto url = test_broker();
   asio::io_context io;
+  consumer_pool pool{pool_for(url)};
   SECTION("missing") {
-    auto source = consumer_of(io, url, unique("test.missing"), 10);
+    auto source = consumer_of(pool, io, unique("test.missing"), 10);
     std::exception_ptr failure;
     asio::co_spawn(io, source->next(), [&](std::exception_ptr e, auto) { failure = e; });
     REQUIRE(run_until(io, [&] { return failure != nullptr; }));
@@ -331,7 +371,7 @@ TEST_CASE("the consumer fails when its queue is missing or deleted") {
     connection admin{settings_for(url)};
     const auto queue = unique("test.deleted");
     admin.declare_queue(queue);
-    auto source = consumer_of(io, url, queue, 10);
+    auto source = consumer_of(pool, io, queue, 10);
     std::exception_ptr failure;
     bool ended = false;
     asio::co_spawn(io, source->next(), [&](std::exception_ptr e, auto) {
@@ -350,6 +390,21 @@ TEST_CASE("the consumer fails when its queue is missing or deleted") {
   }
 }
 
+TEST_CASE("a consumer told to fail on disconnect fails when the broker cannot be reached") {
+  auto url = test_broker();
+  url.port = 1;  // nothing listens there
+  asio::io_context io;
+  consumer_pool pool{pool_for(url)};
+  consumer_settings settings{"test.unreachable", 10};
+  settings.fail_on_disconnect = true;
+  consumer source{pool, io.get_executor(), settings, [](const content& c) -> result<std::string> { return c.body; }};
+  std::exception_ptr failure;
+  asio::co_spawn(io, source.next(), [&](std::exception_ptr e, auto) { failure = e; });
+  REQUIRE(run_until(io, [&] { return failure != nullptr; }));
+  CHECK_THROWS_WITH(std::rethrow_exception(failure), Catch::Contains("connecting to"));
+  CHECK(source.status().state == consumer_state::failed);
+}
+
 TEST_CASE("try_next() hands out what is ready without waiting") {
   const auto url = test_broker();
   connection admin{settings_for(url)};
@@ -359,7 +414,8 @@ TEST_CASE("try_next() hands out what is ready without waiting") {
   for (int i = 1; i <= 3; ++i) admin.publish("", queue, props, fmt::format("m{}", i), false);
 
   asio::io_context io;
-  auto source = consumer_of(io, url, queue, 10);
+  consumer_pool pool{pool_for(url)};
+  auto source = consumer_of(pool, io, queue, 10);
   std::vector<session::outgoing_message> got;
   bool first = false;
   asio::co_spawn(io, receive(*source, got, 1), [&](std::exception_ptr e) {
@@ -385,7 +441,8 @@ TEST_CASE("finish() ends the stream gracefully") {
   const auto queue = unique("test.finished");
   admin.declare_queue(queue);
   asio::io_context io;
-  auto source = consumer_of(io, url, queue, 10);
+  consumer_pool pool{pool_for(url)};
+  auto source = consumer_of(pool, io, queue, 10);
   std::optional<std::optional<session::outgoing_message>> result;
   asio::co_spawn(io, source->next(), [&](std::exception_ptr e, std::optional<session::outgoing_message> m) {
     if (e) std::rethrow_exception(e);

@@ -4,7 +4,11 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include <asio/co_spawn.hpp>
+
+#include <cstdio>
 #include <cstdlib>
+#include <sstream>
 #include <random>
 
 namespace swpt::amqp::testing {
@@ -21,6 +25,63 @@ connection_settings settings_for(broker_url url) {
   s.timeout = 5s;
   s.name = "swpt-stomp tests";
   return s;
+}
+
+pool_settings pool_for(broker_url url, std::string name) {
+  pool_settings s;
+  s.worker.connection = settings_for(std::move(url));
+  s.worker.connection.name = std::move(name);
+  s.worker.min_backoff = 100ms;
+  s.worker.max_backoff = 1s;
+  return s;
+}
+
+std::string broker_node() {
+  const char* node = std::getenv("SWPT_TEST_BROKER_NODE");
+  return node != nullptr && *node != '\0' ? node : "swpt-test";
+}
+
+int rabbitmqctl(const std::string& arguments, std::string* output) {
+  const char* run_dir = std::getenv("SWPT_RUN_DIR");
+  const auto node = broker_node();
+  // As scripts/rabbitmq runs it: HOME holds the node's Erlang cookie.
+  const auto command =
+      fmt::format("HOME='{}/rabbitmq-{}' timeout 60 /usr/lib/rabbitmq/bin/rabbitmqctl -q -n '{}@localhost' {} 2>&1",
+                  run_dir != nullptr ? run_dir : "/tmp/swpt-stomp", node, node, arguments);
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return -1;
+  std::string text;
+  char buffer[4096];
+  while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) text.append(buffer, n);
+  const int status = ::pclose(pipe);
+  if (output != nullptr) *output = std::move(text);
+  return status;
+}
+
+std::vector<std::string> connections_named(std::string_view prefix) {
+  std::string listing;
+  // The name a client gives itself is in its client properties.
+  if (rabbitmqctl("list_connections --no-table-headers pid client_properties", &listing) != 0) {
+    FAIL("rabbitmqctl list_connections: " << listing);
+  }
+  std::vector<std::string> pids;
+  std::istringstream lines{listing};
+  for (std::string line; std::getline(lines, line);) {
+    const auto tab = line.find('\t');
+    if (tab != std::string::npos && std::string_view{line}.substr(tab + 1).find(prefix) != std::string_view::npos) {
+      pids.push_back(line.substr(0, tab));
+    }
+  }
+  return pids;
+}
+
+void stop(asio::io_context& io, consumer& c) {
+  bool done = false;
+  asio::co_spawn(io, c.stop(), [&](std::exception_ptr e) {
+    if (e) std::rethrow_exception(e);
+    done = true;
+  });
+  REQUIRE(run_until(io, [&] { return done; }, 10s));
 }
 
 std::string unique(std::string_view prefix) {

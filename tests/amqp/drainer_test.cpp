@@ -45,8 +45,8 @@ std::string fill_queue(connection& admin) {
   return queue;
 }
 
-std::unique_ptr<consumer> consumer_of(asio::io_context& io, const broker_url& url, const std::string& queue) {
-  return std::make_unique<consumer>(io.get_executor(), consumer_settings{settings_for(url), queue, 100},
+std::unique_ptr<consumer> consumer_of(consumer_pool& pool, asio::io_context& io, const std::string& queue) {
+  return std::make_unique<consumer>(pool, io.get_executor(), consumer_settings{queue, 100},
                                     [](const content& c) -> result<std::string> {
                                       return process_outgoing(ca_and_deactivated_aa, c.content_type.value_or(""),
                                                               c.type.value_or(""), c.body);
@@ -65,8 +65,9 @@ TEST_CASE("the drainer answers ConfigureAccount with RejectedConfig in the owner
   admin.bind_queue(sink_queue, "creditors_in", "");
 
   asio::io_context io;
+  consumer_pool pool{pool_for(url)};
   {
-    auto source = consumer_of(io, url, queue);
+    auto source = consumer_of(pool, io, queue);
     publisher sink{io.get_executor(), {settings_for(url), 5s, 10}};
     bool ended = false;
     asio::co_spawn(io, run_drainer(*source, sink, ca_and_deactivated_aa, 10), [&](std::exception_ptr e) {
@@ -76,6 +77,7 @@ TEST_CASE("the drainer answers ConfigureAccount with RejectedConfig in the owner
     REQUIRE(run_until(io, [&] { return admin.declare_queue(sink_queue, {}, true) == 2; }));
     source->finish();
     REQUIRE(run_until(io, [&] { return ended; }));
+    stop(io, *source);
   }
   CHECK(admin.declare_queue(queue, {}, true) == 0);
   const auto responses = take_all(admin, sink_queue, 2);
@@ -108,9 +110,10 @@ TEST_CASE("a drainer whose responses fail stops, and leaves their messages in th
   connection admin{settings_for(url)};
   const auto queue = fill_queue(admin);
   asio::io_context io;
+  consumer_pool pool{pool_for(url)};
   std::exception_ptr failure;
   {
-    auto source = consumer_of(io, url, queue);
+    auto source = consumer_of(pool, io, queue);
     refusing_sink sink;
     bool ended = false;
     asio::co_spawn(io, run_drainer(*source, sink, ca_and_deactivated_aa, 10), [&](std::exception_ptr e) {
@@ -118,6 +121,7 @@ TEST_CASE("a drainer whose responses fail stops, and leaves their messages in th
       ended = true;
     });
     REQUIRE(run_until(io, [&] { return ended; }));
+    stop(io, *source);  // the broker requeues the unanswered messages
   }
   REQUIRE(failure);
   CHECK_THROWS_WITH(std::rethrow_exception(failure), Catch::Contains("could not be published"));

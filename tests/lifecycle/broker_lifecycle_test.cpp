@@ -5,6 +5,7 @@
 
 #include "amqp/broker_url.hpp"
 #include "amqp/consumer.hpp"
+#include "amqp/consumer_pool.hpp"
 #include "amqp/publisher.hpp"
 #include "broker.hpp"
 #include "environment.hpp"
@@ -140,8 +141,9 @@ TEST_CASE("a graceful finish of the client leaves exactly the unreceipted messag
   aa_server s{{.manual_sink = true}};
   auto tls = s.net.client_context(s.ca(), s.aa());
   session::client_stop stop{s.io().get_executor()};
+  amqp::consumer_pool pool{{.worker = {.connection = connection_to(url)}, .connections = 1}};
   std::optional<amqp::consumer> source;
-  source.emplace(s.io().get_executor(), amqp::consumer_settings{connection_to(url), queue, 10},
+  source.emplace(pool, s.io().get_executor(), amqp::consumer_settings{queue, 10},
                  [](const amqp::content& c) -> result<std::string> { return c.body; });
   session::client_settings settings;
   settings.buffer = 10;
@@ -158,7 +160,12 @@ TEST_CASE("a graceful finish of the client leaves exactly the unreceipted messag
   const auto outcome = client->outcome();
   CHECK(outcome.kind == session::client_end::finished);
   CHECK(outcome.unconfirmed == 10);
-  source.reset();  // acknowledges what was receipted, closes: the broker requeues the rest
+  // Acknowledges what was receipted and closes the channel: the broker
+  // requeues the rest.
+  bool stopped = false;
+  asio::co_spawn(s.io(), source->stop(), [&](std::exception_ptr) { stopped = true; });
+  REQUIRE(s.run_until([&] { return stopped; }, 10s));
+  source.reset();
 
   const auto ready = take_ready(admin, queue, total + 1);
   std::set<std::int64_t> numbers;

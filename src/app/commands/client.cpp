@@ -59,13 +59,15 @@ int client_command(const options& o, const tunables& t) {
   const auto logger = command_logger(command::client);
   const auto p = find_peering(o, peer_requirement::active);
   const auto& peer = p.peer;
-  auto consuming = queue_consumer(o, t, fmt::format("swpt-client {}", o.queue_name));
+  const auto consuming = queue_consumer(o);
   auto tls = client_tls(o, peer);
   const auto settings = client_settings_for(o, t);
 
   asio::io_context io;
+  // After `io`: its workers are joined before `io` goes.
+  amqp::consumer_pool pool{consumer_connections(o, t, fmt::format("swpt-client {}", o.queue_name))};
   termination_signals signals{io, logger};
-  amqp::consumer source{io.get_executor(), std::move(consuming), prepare_for(p.context)};
+  amqp::consumer source{pool, io.get_executor(), consuming, prepare_for(p.context)};
   session::client_stop stop{io.get_executor()};
   // The DISCONNECT's RECEIPT may take the limit but the close timeout.
   const auto grace = std::max<session::duration>(shutdown_limit - settings.times.close_timeout, {});

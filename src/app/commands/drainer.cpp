@@ -50,16 +50,18 @@ asio::awaitable<int> until_drained(async::task_group& tasks, termination_signals
 int drainer_command(const options& o, const tunables& t) {
   const auto logger = command_logger(command::drainer);
   const auto p = find_peering(o, peer_requirement::deactivated);
-  auto consuming = queue_consumer(o, t, fmt::format("swpt-drainer {}", o.queue_name));
+  const auto consuming = queue_consumer(o);
   amqp::publisher_settings publishing{broker_connection(o, t, fmt::format("swpt-drainer {} responses", o.queue_name)),
                                       t.rmq_confirmation_timeout, o.server_buffer};
 
   asio::io_context io;
+  // After `io`: its workers are joined before `io` goes.
+  amqp::consumer_pool pool{consumer_connections(o, t, fmt::format("swpt-drainer {}", o.queue_name))};
   termination_signals signals{io, logger};
   // Destroyed before the publisher: the consumer's last acknowledgements
   // go out while responses can still be confirmed.
   amqp::publisher sink{io.get_executor(), std::move(publishing)};
-  amqp::consumer source{io.get_executor(), std::move(consuming), prepare_for(p.context)};
+  amqp::consumer source{pool, io.get_executor(), consuming, prepare_for(p.context)};
   async::task_group tasks{io.get_executor(), logger};
 
   bool failed = false, aborted = false;
