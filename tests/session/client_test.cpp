@@ -223,3 +223,15 @@ TEST_CASE("a finish asked for before the connection is up ends the run without c
   CHECK_FALSE(client.outcome().connected);
   CHECK(source.sent() == 0);
 }
+
+TEST_CASE("a server that breaks the protocol ends the run as a protocol error", "[session][client]") {
+  scripted_server s;
+  memory_source source{s.io.get_executor(), ca_messages(1), /*hold_open=*/true};
+  s.server.send(connected_frame("0,0") + frame_bytes("MESSAGE\n"));
+  background_client client{s.io, s.tls, s.target(), source};
+  REQUIRE(s.run_until([&] { return client.done() && s.server.ended(); }));
+
+  CHECK(client.outcome().kind == session::client_end::protocol);
+  CHECK(client.outcome().detail == "Received unexpected command \"MESSAGE\".");
+  CHECK(client.outcome().connected);
+}
