@@ -1,4 +1,4 @@
-// The client's side of things going wrong (STOMP-BEHAVIOUR.md §4, §6, §8):
+// The client's side of things going wrong (docs/stomp.md §4, §6, §8):
 // a server that is not the peer, a server that is not there, a server that
 // sends ERROR or never answers, and a message source that fails. The CA is the client and
 // the AA (a real server, or a probe in its place) the server.
@@ -237,4 +237,16 @@ TEST_CASE("a RECEIPT for something never sent is a protocol error", "[session][c
   CHECK(client.outcome().kind == session::client_end::protocol);
   CHECK(source.confirmations().empty());
   CHECK(s.received().commands() == std::vector<std::string>{"STOMP", "SEND", "SEND", "SEND"});
+}
+
+TEST_CASE("a server that breaks the protocol ends the run as a protocol error", "[session][client]") {
+  scripted_server s;
+  memory_source source{s.io.get_executor(), ca_messages(1), /*hold_open=*/true};
+  s.server.send(connected_frame("0,0") + frame_bytes("MESSAGE\n"));
+  background_client client{s.io, s.tls, s.target(), source};
+  REQUIRE(s.run_until([&] { return client.done() && s.server.ended(); }));
+
+  CHECK(client.outcome().kind == session::client_end::protocol);
+  CHECK(client.outcome().detail == "Received unexpected command \"MESSAGE\".");
+  CHECK(client.outcome().connected);
 }
