@@ -23,7 +23,7 @@ timeval to_timeval(std::chrono::milliseconds ms) noexcept {
   return {static_cast<time_t>(ms.count() / 1000), static_cast<suseconds_t>(ms.count() % 1000 * 1000)};
 }
 
-// The smallest AMQP integer type that holds `v` (MESSAGE-PROCESSING.md §3).
+// The smallest AMQP integer type that holds `v` (docs/message-processing.md §3).
 amqp_field_value_t integer_field(std::int64_t v) noexcept {
   amqp_field_value_t f{};
   if (v >= -128 && v <= 127) {

@@ -31,7 +31,7 @@ class error : public std::runtime_error {
 
 // An AMQP field table as the programs write it: ordered entries whose
 // integers are encoded with the smallest fitting AMQP type
-// (MESSAGE-PROCESSING.md §3), booleans as `t`, strings as `S`.
+// (docs/message-processing.md §3), booleans as `t`, strings as `S`.
 using field_table = std::vector<std::pair<std::string, header_value>>;
 
 struct connection_settings {

@@ -1,5 +1,5 @@
 #pragma once
-// The drainer of a deactivated peer's queue (RABBITMQ-TOPOLOGY.md §3):
+// The drainer of a deactivated peer's queue (docs/rabbitmq-topology.md §3):
 // consumes it like a client would, answers what needs an answer on the
 // peer's behalf (core/drainer.hpp) by publishing to the owner's *_in
 // exchange, and acknowledges every message.

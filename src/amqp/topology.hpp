@@ -1,6 +1,6 @@
 #pragma once
 // The broker objects through which the owner's messages for one peer reach
-// one client queue (RABBITMQ-TOPOLOGY.md §2), and their declaration.
+// one client queue (docs/rabbitmq-topology.md §2), and their declaration.
 
 #include "amqp/connection.hpp"
 #include "core/processing.hpp"

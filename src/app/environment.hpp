@@ -1,5 +1,5 @@
 #pragma once
-// The tunables that only environment variables set (RABBITMQ-TOPOLOGY.md
+// The tunables that only environment variables set (docs/rabbitmq-topology.md
 // §4, the APP_* variables without an option). Every command reads them all
 // at start-up, so a bad value is reported at once whichever command runs.
 

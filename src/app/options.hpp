@@ -1,5 +1,5 @@
 #pragma once
-// The command line of the four upstream commands (RABBITMQ-TOPOLOGY.md §5):
+// The command line of the four upstream commands (docs/rabbitmq-topology.md §5):
 // which command runs, its arguments and options, each option falling back to
 // its environment variable and then to its default. Parsing prints help or a
 // usage error itself and says which exit status that ends in; it starts

@@ -60,7 +60,7 @@ amqp::connection_settings broker_connection(const options& o, const tunables& t,
 
 // The consumer of a peer's queue (client and drainer): at most
 // --client-buffer deliveries in memory, each checked and translated for the
-// peer as MESSAGE-PROCESSING.md §8 says.
+// peer as docs/message-processing.md §8 says.
 amqp::consumer_settings queue_consumer(const options& o);
 // The command's consumer pool: one connection is enough for one queue.
 amqp::pool_settings consumer_connections(const options& o, const tunables& t, std::string name);

@@ -1,6 +1,6 @@
 #pragma once
 // What a drainer answers for a message that can no longer reach a
-// deactivated peer (RABBITMQ-TOPOLOGY.md §3): the response the peer would
+// deactivated peer (docs/rabbitmq-topology.md §3): the response the peer would
 // eventually have caused, so that the owner's applications stop waiting.
 
 #include "core/smp/message.hpp"

@@ -1,6 +1,6 @@
 #pragma once
 // What happens to an SMP message between STOMP and RabbitMQ, in both
-// directions (MESSAGE-PROCESSING.md): the checks, the creditors-agent
+// directions (docs/message-processing.md): the checks, the creditors-agent
 // masquerading of creditor IDs, the AMQP headers and the routing key.
 // Pure functions of their arguments: no I/O, no clock.
 
@@ -20,7 +20,7 @@
 namespace swpt {
 
 // The two sides of one peering and the ID ranges each side is responsible
-// for (MESSAGE-PROCESSING.md §1; the node database derives them).
+// for (docs/message-processing.md §1; the node database derives them).
 struct peer_context {
   node_type owner_type;
   node_type peer_type;

@@ -1,5 +1,5 @@
 #pragma once
-// The node database directory (NODEDATA.md): the owner's own files at the
+// The node database directory (docs/node-database.md): the owner's own files at the
 // root and one peers/<id>/ directory per peer. Nothing is cached here; every
 // call reads the files afresh, so callers decide how long a result is good.
 
@@ -41,7 +41,7 @@ class database {
   // Throws database_error.
   owner_data read_owner() const;
 
-  // NODEDATA.md §5.1 in that order. nullopt means "no such peer": an ID that
+  // docs/node-database.md §5.1 in that order. nullopt means "no such peer": an ID that
   // is not 8 or 32 lowercase hex digits (never used in a path, so "../x"
   // cannot escape peers/), no directory, no sub-ca.crt yet, or not active
   // when `active_only`. A sub-ca.crt without a PEM block, a missing or

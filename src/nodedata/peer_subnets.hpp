@@ -1,6 +1,6 @@
 #pragma once
 // Which creditor and debtor IDs a peer may send messages about, derived from
-// the owner and the peer's files (NODEDATA.md §5.2, MESSAGE-PROCESSING.md §1).
+// the owner and the peer's files (docs/node-database.md §5.2, docs/message-processing.md §1).
 
 #include <filesystem>
 #include <string_view>

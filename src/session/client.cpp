@@ -27,7 +27,7 @@ bool is_ip_address(const std::string& host) {
 }
 
 // A uniformly random order of the distinct servers; a server listed twice
-// is twice as likely to come first, as swpt-stomp.rst intends.
+// is twice as likely to come first, as docs/swpt-stomp.md intends.
 std::vector<nodedata::server_address> connection_order(std::vector<nodedata::server_address> servers) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   std::shuffle(servers.begin(), servers.end(), rng);
@@ -115,7 +115,7 @@ class client_session final : public connection {
   void on_connected(const stomp::frame_view& f);
   void on_receipt(const stomp::frame_view& f);
   void send_message(const outgoing_message& m);
-  // STOMP-BEHAVIOUR.md §4: after a protocol error nothing more is sent.
+  // docs/stomp.md §4: after a protocol error nothing more is sent.
   void fail(std::string_view message, client_end kind = client_end::protocol) {
     if (closing()) return;
     end_with(kind, std::string{message});

@@ -1,7 +1,7 @@
 #pragma once
 // The STOMP client: one connection to one of a peer's servers, sending the
 // messages a message_source yields and confirming each RECEIPT back to it
-// (STOMP-BEHAVIOUR.md §4).
+// (docs/stomp.md §4).
 
 #include "log/log.hpp"
 #include "nodedata/stomp_manifest.hpp"

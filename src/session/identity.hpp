@@ -15,7 +15,7 @@ inline constexpr const char* swaptacular_organization = "Swaptacular Nodes Regis
 // provided the subject has O = "Swaptacular Nodes Registry" and both
 // attributes occur exactly once, each as a single-valued RDN. Anything else
 // (a repeat, a multi-valued RDN holding either, another O) identifies no
-// one: the strict rule of STOMP-BEHAVIOUR.md §6, not the original's scan.
+// one: the strict rule of docs/stomp.md §6, not the original's scan.
 std::optional<std::string> node_id_of(X509* certificate);
 
 }  // namespace swpt::session

@@ -1,6 +1,6 @@
 #pragma once
 // peer_directory backed by the node database: the server's admission and
-// re-checks, with the cache of NODEDATA.md §7. Files are read on a separate
+// re-checks, with the cache of docs/node-database.md §7. Files are read on a separate
 // executor (a thread pool) so that a slow disk or NFS never stalls the
 // io_context; the cache itself lives on the caller's executor.
 

@@ -147,7 +147,7 @@ asio::awaitable<void> server_session::start(connection_limiter::slot& slot) {
   logger().info("Closed STOMP connection to {}", remote());
 }
 
-// STOMP-BEHAVIOUR.md §3.5. Unlike the original, which answers only after
+// docs/stomp.md §3.5. Unlike the original, which answers only after
 // CONNECT, a refused peer gets its ERROR right after the handshake.
 asio::awaitable<void> server_session::admit() {
   auto id = node_id_of(SSL_get0_peer_certificate(stream().native_handle()));
@@ -282,7 +282,7 @@ void server_session::on_disconnect(const stomp::frame_view& f) {
   disconnect_receipt_ = std::string{*receipt};
 }
 
-// The periodic re-check of NODEDATA.md §7, made lazily before publishing.
+// The periodic re-check of docs/node-database.md §7, made lazily before publishing.
 asio::awaitable<bool> server_session::peer_still_active() {
   const auto now = clock::now();
   if (now < next_peer_check_) co_return true;

@@ -1,7 +1,7 @@
 #pragma once
 // The STOMP server: accepts peers' TLS connections, admits the ones the
 // node database knows as active, and runs one server session per
-// connection (STOMP-BEHAVIOUR.md §3). Received messages are processed by
+// connection (docs/stomp.md §3). Received messages are processed by
 // the core and handed to the message sink; a peer gets RECEIPT only for
 // what the sink confirmed.
 

@@ -24,7 +24,7 @@ std::string read_file(const std::filesystem::path& path, std::string_view what) 
 asio::ssl::context base_context(asio::ssl::context::method method, const tls_credentials& own,
                                 const std::string& chain_pem, const std::string& trusted_pem) {
   asio::ssl::context ctx{method};
-  // TLS 1.3 or nothing (swpt-stomp.rst): no downgrade to what a peer offers.
+  // TLS 1.3 or nothing (docs/swpt-stomp.md): no downgrade to what a peer offers.
   if (SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_3_VERSION) != 1)
     throw std::runtime_error("TLS 1.3 is not available");
   ctx.set_options(asio::ssl::context::no_compression);

@@ -1,6 +1,6 @@
 #pragma once
 // TLS contexts for the two ends of a Swaptacular STOMP connection
-// (swpt-stomp.rst, STOMP-BEHAVIOUR.md §6): TLS 1.3 only, both sides present
+// (docs/swpt-stomp.md, docs/stomp.md §6): TLS 1.3 only, both sides present
 // a certificate, and each side trusts exactly one root.
 
 #include <asio/ssl/context.hpp>

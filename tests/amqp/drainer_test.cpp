@@ -1,4 +1,4 @@
-// The drainer with the real consumer and publisher (RABBITMQ-TOPOLOGY.md §3
+// The drainer with the real consumer and publisher (docs/rabbitmq-topology.md §3
 // vectors): responses reach the owner's exchange, and a consumed message is
 // acknowledged only once its response is confirmed.
 

@@ -1,4 +1,4 @@
-// The queue topology of configure-queue (RABBITMQ-TOPOLOGY.md §2): the
+// The queue topology of configure-queue (docs/rabbitmq-topology.md §2): the
 // objects for each owner/peer pair, and their declaration on the broker.
 
 #include "amqp/connection.hpp"

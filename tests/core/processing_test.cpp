@@ -14,7 +14,7 @@ namespace {
 
 subnet sn(const char* hex) { return subnet::parse(hex).value(); }
 
-// The reference fixture's peerings (NODEDATA.md §10).
+// The reference fixture's peerings (docs/node-database.md §10).
 const peer_context aa_with_ca{node_type::accounting_authority, node_type::creditors_agent,
                               subnet{}, sn("1234abcd"), sn("000001"), sn("1234abcd")};
 const peer_context aa_with_da{node_type::accounting_authority, node_type::debtors_agent,

@@ -122,7 +122,7 @@ class broker_client {
   std::unique_ptr<state> s_;
 };
 
-// The smallest AMQP integer type of MESSAGE-PROCESSING.md §3 for a header
+// The smallest AMQP integer type of docs/message-processing.md §3 for a header
 // value: b, s, u, I, i or l.
 char integer_kind(std::int64_t value) noexcept;
 

@@ -1,5 +1,5 @@
 // Issue 4, fifth point: configure-queue run twice is harmless; its refusal
-// cases exit 1 and declare nothing (RABBITMQ-TOPOLOGY.md §2).
+// cases exit 1 and declare nothing (docs/rabbitmq-topology.md §2).
 #include "broker.hpp"
 #include "flow.hpp"
 #include "scenario.hpp"
@@ -53,7 +53,7 @@ TEST_CASE("configure-queue does not need ACTIVE", "[e2e][configure]") {
 
 TEST_CASE("configure-queue refuses unknown and deactivated peers with exit code 1", "[e2e][configure]") {
   scenario s{"configure-refusals"};
-  // RABBITMQ-TOPOLOGY.md §2 vector: DA, peer INVALID, queue q.INVALID.
+  // docs/rabbitmq-topology.md §2 vector: DA, peer INVALID, queue q.INVALID.
   const run_result unknown = s.run(s.da(), {"configure-queue", "INVALID", "q.INVALID"});
   INFO(unknown.output);
   CHECK(unknown.status.exited_with(1));

@@ -1,6 +1,6 @@
 // Issue 4, fourth point: the drainer on a deactivated peer's queue empties
 // it and publishes the generated responses to the node's *_in exchange as
-// the server would (RABBITMQ-TOPOLOGY.md §3 and its test vectors).
+// the server would (docs/rabbitmq-topology.md §3 and its test vectors).
 #include "broker.hpp"
 #include "flow.hpp"
 #include "scenario.hpp"
@@ -89,7 +89,7 @@ TEST_CASE("drainer, CA with a deactivated AA: ConfigureAccount is answered with 
   bind_inbound(c, node_type::creditors_agent);
   s.configure_queue(s.ca(), deac, queue);
 
-  // RABBITMQ-TOPOLOGY.md §3 vector: debtor 0xdeac00ed00000001, creditor
+  // docs/rabbitmq-topology.md §3 vector: debtor 0xdeac00ed00000001, creditor
   // 0x0000081000000001, in the CA's own numbering.
   const std::string key = "de.ac.00.ed.00.00.00.01";
   c.publish("creditors_out", key,
@@ -125,7 +125,7 @@ TEST_CASE("drainer, AA with a deactivated CA: PreparedTransfer and AccountUpdate
   bind_inbound(c, node_type::accounting_authority);
   s.configure_queue(s.aa(), gone, queue);
 
-  // RABBITMQ-TOPOLOGY.md §3 vectors: debtor 0x1234abcd00000001, creditor
+  // docs/rabbitmq-topology.md §3 vectors: debtor 0x1234abcd00000001, creditor
   // 0x0000020000000001; the PreparedTransfer by an agent, coordinator
   // 0x0000020000000002, request 1234.
   const smp_ids ids{0x1234abcd00000001, 0x0000020000000001, "agent", 0x0000020000000002};
@@ -164,7 +164,7 @@ TEST_CASE("drainer refusals: missing queue, active peer, unknown peer", "[e2e][d
   s.net().make_peers(deac, s.ca());
   s.net().deactivate(s.ca(), deac);
 
-  // RABBITMQ-TOPOLOGY.md §3: a queue that does not exist ends the drainer.
+  // docs/rabbitmq-topology.md §3: a queue that does not exist ends the drainer.
   const run_result missing = s.run(s.ca(), {"drainer", "deac00ed", "ca.missing"});
   INFO(missing.output);
   CHECK(missing.status.exited_with(1));

@@ -154,7 +154,7 @@ std::string describe(const message& m) {
 }
 
 std::string describe(const expected_message& e) {
-  // MESSAGE-PROCESSING.md §3: content type, headers, persistent, priority 0,
+  // docs/message-processing.md §3: content type, headers, persistent, priority 0,
   // type, app_id swpt_stomp; no other property.
   return fmt::format("exchange={} key={} type={} content_type=application/json delivery_mode=2 priority=0 "
                      "app_id=swpt_stomp properties=[content_type,headers,delivery_mode,priority,type,app_id] "

@@ -44,7 +44,7 @@ std::vector<planned> plan_da_to_aa(const std::vector<std::string>& types, int pe
 std::vector<planned> plan_aa_to_da(const std::vector<std::string>& types, int per_type, std::int64_t first = 1);
 
 // The server's message for a body already in the receiving owner's
-// numbering: exchange, routing key and headers of MESSAGE-PROCESSING.md §3–§5.
+// numbering: exchange, routing key and headers of docs/message-processing.md §3–§5.
 expected_message expect_at(node_type owner, std::string_view type, const smp_ids& ids);
 
 // 000008xxxxxxxxxx <-> 000001xxxxxxxxxx: a CA creditor ID from its own
@@ -53,7 +53,7 @@ std::int64_t masquerade(std::int64_t id, std::uint64_t from_prefix, std::uint64_
 inline constexpr std::uint64_t ca_own_prefix = 0x000008;
 inline constexpr std::uint64_t ca_masq_prefix = 0x000001;
 
-// RABBITMQ-TOPOLOGY.md §2: the main exchange of an owner for a peer type
+// docs/rabbitmq-topology.md §2: the main exchange of an owner for a peer type
 // (to_creditors, to_debtors, creditors_out with its alternate exchange,
 // debtors_out) and the objects configure-queue makes for one queue.
 struct exchange_spec {

@@ -36,7 +36,7 @@ fixtures::node& node_of(scenario& s, node_type type) {
 
 // The trio with the receiving node's *_in exchange bound to the test queue
 // and the sending node's queue for the receiver configured, its queue named
-// <prefix>.<peer id> as deployments do (RABBITMQ-TOPOLOGY.md §2 vectors).
+// <prefix>.<peer id> as deployments do (docs/rabbitmq-topology.md §2 vectors).
 struct flow {
   scenario s;
   fixtures::node& sender;
@@ -56,7 +56,7 @@ struct flow {
     configure();
   }
 
-  // configure-queue, then the topology of RABBITMQ-TOPOLOGY.md §2 checked
+  // configure-queue, then the topology of docs/rabbitmq-topology.md §2 checked
   // by redeclaration (and one wrong redeclaration refused, so the check can
   // fail).
   void configure() {
@@ -116,7 +116,7 @@ TEST_CASE("CA to AA: every 'in' type arrives in accounts_in, creditor IDs transl
   CHECK(f.queue == "ca.1234abcd");
 
   auto plan = plan_ca_to_aa(in_types, per_type);
-  // MESSAGE-PROCESSING.md §10: 100 x PrepareTransfer, creditor and
+  // docs/message-processing.md §10: 100 x PrepareTransfer, creditor and
   // coordinator 0x0000080000000001 become 0x0000010000000001.
   const smp_ids e2e_sent{0x1234abcd00000001, 0x0000080000000001, "direct", 0x0000080000000001};
   const smp_ids e2e_received{0x1234abcd00000001, 0x0000010000000001, "direct", 0x0000010000000001};
@@ -175,7 +175,7 @@ TEST_CASE("AA to CA: every 'out' type arrives in creditors_in, classified and tr
   flow f{"flow-aa-ca", node_type::accounting_authority, node_type::creditors_agent};
 
   auto plan = plan_aa_to_ca(out_types, per_type);
-  // MESSAGE-PROCESSING.md §4 vectors, each with its literal headers and key.
+  // docs/message-processing.md §4 vectors, each with its literal headers and key.
   const std::int64_t debtor = 0x1234abcd00000001;
   const auto at_ca = [&](std::string type, smp_ids sent, smp_ids received, std::string key,
                          std::vector<std::string> headers) {

@@ -118,7 +118,7 @@ TEST_CASE("the server killed in the middle of a stream: nothing is lost", "[e2e]
       "the server was killed");
   CHECK(server->status()->signaled);
 
-  // The client's connection ended: it exits with 1 (RABBITMQ-TOPOLOGY.md §5).
+  // The client's connection ended: it exits with 1 (docs/rabbitmq-topology.md §5).
   const auto client_end = client->wait(60s);
   INFO(client->describe());
   REQUIRE(client_end.has_value());
@@ -143,7 +143,7 @@ TEST_CASE("the receiving node's RabbitMQ restarted while the server publishes: n
   st.interrupt_midway(*server, *client, [&] { broker.stop(); }, "the broker had stopped");
   broker.start();
 
-  // The server reconnects by itself (MESSAGE-PROCESSING.md §6); a client
+  // The server reconnects by itself (docs/message-processing.md §6); a client
   // whose connection ended meanwhile exits, and is started again as its
   // supervisor would.
   int client_runs = 1;

@@ -29,7 +29,7 @@ TEST_CASE("poison messages go to the .XQ queue, the rest flows", "[e2e][poison]"
       {"PrepareTransfer", "{not json"},
       // A CA's client may send only "in" types.
       {"RejectedConfig", smp_body("RejectedConfig", {0x1234abcd00000001, 0x0000080000000abc, "", 0})},
-      // MESSAGE-PROCESSING.md §8: creditor outside the CA's subnet 000008,
+      // docs/message-processing.md §8: creditor outside the CA's subnet 000008,
       // and debtor outside the AA's 1234abcd.
       {"PrepareTransfer",
        smp_body("PrepareTransfer", {0x1234abcd00000001, 0x0000070000000abc, "direct", 0x0000070000000abc})},

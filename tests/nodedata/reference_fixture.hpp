@@ -1,5 +1,5 @@
 #pragma once
-// The reference node databases of NODEDATA.md §10: an AA, a CA and a DA node
+// The reference node databases of docs/node-database.md §10: an AA, a CA and a DA node
 // under AA/, CA/ and DA/, each with its peers. Certificates are syntactically
 // valid PEM blocks with fake content; nothing here checks cryptography.
 

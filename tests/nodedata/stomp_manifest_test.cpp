@@ -128,7 +128,7 @@ TEST_CASE("server addresses parse strictly", "[servers]") {
   CHECK(parse_server_address("a.com:1") == server_address{"a.com", 1});
   CHECK(parse_server_address("A-1.b2.COM.:08080") == server_address{"A-1.b2.COM.", 8080});
   CHECK(parse_server_address("localhost:61613") == server_address{"localhost", 61613});
-  // The original's lenient cases (NODEDATA.md §6 quirk) are rejected here.
+  // The original's lenient cases (docs/node-database.md §6 quirk) are rejected here.
   for (const char* bad : {"a.com: 1234", "a.com:+1_234", "a.com\n:1", ":1234", "a.com:12:34", "a..com:1",
                           "-a.com:1", "a-.com:1", ".:1", "a.com..:1", "a_b.com:1", "a.com", "a.com:"}) {
     INFO(bad);

@@ -1,4 +1,4 @@
-// Who gets in (STOMP-BEHAVIOUR.md §3.5, §6): the TLS handshake refuses
+// Who gets in (docs/stomp.md §3.5, §6): the TLS handshake refuses
 // clients without a certificate chain to our root, and admission refuses
 // the ones the node database does not list as active. A refused peer gets
 // its ERROR right after the handshake, before any CONNECT.

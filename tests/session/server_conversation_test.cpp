@@ -1,5 +1,5 @@
-// Whole conversations with the server (STOMP-BEHAVIOUR.md §3, §5, §7;
-// MESSAGE-PROCESSING.md §6, §7): cumulative receipts, the graceful
+// Whole conversations with the server (docs/stomp.md §3, §5, §7;
+// docs/message-processing.md §6, §7): cumulative receipts, the graceful
 // DISCONNECT, heart-beats, the watchdog, the connect timeout, flow control,
 // and the ends the server chooses. The sink is manual wherever the test
 // decides when messages are confirmed.

@@ -1,5 +1,5 @@
-// The server's answers to broken or unexpected frames (STOMP-BEHAVIOUR.md
-// §1, §3.1; MESSAGE-PROCESSING.md §7): one ERROR frame with the exact text,
+// The server's answers to broken or unexpected frames (docs/stomp.md
+// §1, §3.1; docs/message-processing.md §7): one ERROR frame with the exact text,
 // then the close. Each test talks to the AA's server as its CA peer.
 
 #include "probe.hpp"
@@ -18,7 +18,7 @@ std::string reply_after_connect(aa_server& s, const std::string& frames) {
   return s.reply_to(connect_frame() + frames);
 }
 
-// An ERROR naming a rejected message (MESSAGE-PROCESSING.md §7): its
+// An ERROR naming a rejected message (docs/message-processing.md §7): its
 // receipt, type and content type as headers, its body unchanged.
 std::string rejection_frame(std::string_view message, std::string_view receipt, std::string_view body) {
   return frame_bytes(fmt::format("ERROR\nmessage:{}\nreceipt-id:{}\ntype:PrepareTransfer\n"

@@ -1,4 +1,4 @@
-// Whole-body JSON rules of SMP-MESSAGES.md §2: object at top level, strict
+// Whole-body JSON rules of docs/smp-messages.md §2: object at top level, strict
 // UTF-8, duplicates, unknown members, surrogates, trailing bytes, nesting.
 
 #include "core/smp/message.hpp"

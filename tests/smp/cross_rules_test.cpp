@@ -1,4 +1,4 @@
-// The cross-field rules of SMP-MESSAGES.md §3, with the vectors of its table.
+// The cross-field rules of docs/smp-messages.md §3, with the vectors of its table.
 
 #include "core/smp/message.hpp"
 

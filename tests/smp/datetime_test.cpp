@@ -5,7 +5,7 @@
 using swpt::smp::date;
 using swpt::smp::datetime;
 
-TEST_CASE("datetime vectors of SMP-MESSAGES.md 2.3 re-emit as specified", "[smp][datetime]") {
+TEST_CASE("datetime vectors of docs/smp-messages.md 2.3 re-emit as specified", "[smp][datetime]") {
   const std::pair<const char*, const char*> rows[] = {
       {"2022-01-01T00:00:00Z", "2022-01-01T00:00:00+00:00"},
       {"2022-01-01T00:00Z", "2022-01-01T00:00:00+00:00"},
@@ -135,7 +135,7 @@ TEST_CASE("datetime::valid checks every field", "[smp][datetime]") {
   CHECK_FALSE(datetime{.offset_minutes = -1440}.valid());
 }
 
-TEST_CASE("dates of SMP-MESSAGES.md 2.4", "[smp][date]") {
+TEST_CASE("dates of docs/smp-messages.md 2.4", "[smp][date]") {
   const std::pair<const char*, const char*> rows[] = {
       {"2021-1-5", "2021-01-05"},   {"2023-01-01", "2023-01-01"}, {"0001-01-01", "0001-01-01"},
       {"9999-12-31", "9999-12-31"}, {"2024-02-29", "2024-02-29"}, {"2021-12-9", "2021-12-09"},

@@ -1,5 +1,5 @@
 #pragma once
-// The valid example bodies of SMP-MESSAGES.md §5, as member lists that tests
+// The valid example bodies of docs/smp-messages.md §5, as member lists that tests
 // can change one member at a time, and helpers to write JSON bodies.
 
 #include "core/smp/message.hpp"

@@ -1,5 +1,5 @@
 // One rule per test: each field kind, range boundary and text limit of
-// SMP-MESSAGES.md §2.1-§2.2 and §3, on the §5 examples changed one member
+// docs/smp-messages.md §2.1-§2.2 and §3, on the §5 examples changed one member
 // (plus companions that cross-field rules tie to it) at a time.
 
 #include "core/smp/message.hpp"

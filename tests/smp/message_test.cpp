@@ -1,4 +1,4 @@
-// Parsing into values, re-emission (SMP-MESSAGES.md §4, §5), message::make
+// Parsing into values, re-emission (docs/smp-messages.md §4, §5), message::make
 // and the accessors.
 
 #include "core/smp/message.hpp"

@@ -1,4 +1,4 @@
-// The parser test vectors of STOMP-BEHAVIOUR.md §1, each fed in one chunk,
+// The parser test vectors of docs/stomp.md §1, each fed in one chunk,
 // byte by byte and split in two at every point (feed_every_way).
 
 #include "feed.hpp"

@@ -1,4 +1,4 @@
-// The serializer vectors of STOMP-BEHAVIOUR.md §2 and its appending contract.
+// The serializer vectors of docs/stomp.md §2 and its appending contract.
 
 #include "feed.hpp"
 

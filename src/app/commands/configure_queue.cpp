@@ -1,6 +1,6 @@
 // configure-queue PEER QUEUE: declares the exchanges, bindings and queues
 // through which the owner's messages for one peer reach QUEUE
-// (RABBITMQ-TOPOLOGY.md §2). Every declaration repeats the same arguments,
+// (docs/rabbitmq-topology.md §2). Every declaration repeats the same arguments,
 // so running it again changes nothing.
 
 #include "amqp/topology.hpp"

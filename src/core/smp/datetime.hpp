@@ -1,5 +1,5 @@
 #pragma once
-// Datetimes and dates as SMP messages carry them (SMP-MESSAGES.md §2.3, §2.4).
+// Datetimes and dates as SMP messages carry them (docs/smp-messages.md §2.3, §2.4).
 //
 // Accepted datetime grammar (case-sensitive, ASCII digits only):
 //   YYYY-M[M]-D[D] ('T'|' ') h[h]:m[m] [':' s[s] ['.' 1..12 digits]] ['Z'|±HH|±HHMM|±HH:MM]

@@ -22,7 +22,7 @@ enum class field {
   coordinator_type,
   coordinator_id,
   coordinator_request_id,
-  // the rest, roughly in order of first appearance in SMP-MESSAGES.md §3
+  // the rest, roughly in order of first appearance in docs/smp-messages.md §3
   negligible_amount,
   config_data,
   config_flags,

@@ -1,6 +1,6 @@
 #pragma once
 // JSON scalars written exactly as Python's json.dumps writes them (the
-// original re-emits every SMP message that way; SMP-MESSAGES.md §4), so that
+// original re-emits every SMP message that way; docs/smp-messages.md §4), so that
 // peers comparing bodies byte for byte see no difference.
 
 #include <cstdint>

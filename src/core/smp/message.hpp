@@ -1,10 +1,10 @@
 #pragma once
-// A validated SMP message (SMP-MESSAGES.md): parsed from a JSON body or built
+// A validated SMP message (docs/smp-messages.md): parsed from a JSON body or built
 // from values, then re-emitted byte-compatible with the original.
 //
 // Validity is all-or-nothing: every member of the type's schema present and
 // valid, the cross-field rules of the type satisfied. Stricter than the
-// original where SMP-MESSAGES.md allows it:
+// original where docs/smp-messages.md allows it:
 //  * integer members take JSON integers only (no 1.0, 1e3 or "12"); float
 //    members take JSON numbers only (integers become doubles; no strings);
 //  * every string in the body (keys and ignored members too) must be valid
@@ -69,7 +69,7 @@ class message {
   // with creditor_id). Throws like i64().
   void set_i64(field f, std::int64_t v);
 
-  // The body the original would emit (SMP-MESSAGES.md §4): one line, schema
+  // The body the original would emit (docs/smp-messages.md §4): one line, schema
   // members only, in the original's order.
   std::string to_json() const;
   void append_json(std::string& out) const;

@@ -1,5 +1,5 @@
 #pragma once
-// What each SMP message type contains (SMP-MESSAGES.md §3): one table per
+// What each SMP message type contains (docs/smp-messages.md §3): one table per
 // type, one row per member, rows in the order the original emits them (§4).
 // Internal to the smp implementation.
 

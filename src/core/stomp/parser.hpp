@@ -12,7 +12,7 @@
 // offset rather than erase the front after each frame, and compact only
 // before the next read.
 //
-// The grammar and errors are those of the original (STOMP-BEHAVIOUR.md §1),
+// The grammar and errors are those of the original (docs/stomp.md §1),
 // except where it is wrong or lenient, which we do deliberately differently:
 // - a CRLF heart-beat split across two reads waits for its LF (the original
 //   fails);
