@@ -39,7 +39,7 @@ struct consumer::channel final : channel_user {
   channel(asio::any_io_executor ex, consumer_settings s, prepare_function p, log::logger l)
       : settings{std::move(s)},
         prepare{std::move(p)},
-        logger{std::move(l)},
+        logger{l.with("queue", settings.queue)},  // every line names the queue
         // Never full: the broker delivers at most `prefetch` unacknowledged
         // messages, a lost channel's are dropped from it, and one more place
         // holds the marker of the loss.

@@ -65,9 +65,11 @@ int client_command(const options& o, const tunables& t) {
 
   asio::io_context io;
   // After `io`: its workers are joined before `io` goes.
-  amqp::consumer_pool pool{consumer_connections(o, t, fmt::format("swpt-client {}", o.queue_name))};
+  // Every broker line names the peer and the queue.
+  const auto rmq_logger = log::logger{"swpt_stomp.rmq"}.with("peer", peer.node_id).with("queue", o.queue_name);
+  amqp::consumer_pool pool{consumer_connections(o, t, fmt::format("swpt-client {}", o.queue_name)), rmq_logger};
   termination_signals signals{io, logger};
-  amqp::consumer source{pool, io.get_executor(), consuming, prepare_for(p.context)};
+  amqp::consumer source{pool, io.get_executor(), consuming, prepare_for(p.context), rmq_logger};
   session::client_stop stop{io.get_executor()};
   // The DISCONNECT's RECEIPT may take the limit but the close timeout.
   const auto grace = std::max<session::duration>(shutdown_limit - settings.times.close_timeout, {});

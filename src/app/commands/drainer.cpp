@@ -56,12 +56,14 @@ int drainer_command(const options& o, const tunables& t) {
 
   asio::io_context io;
   // After `io`: its workers are joined before `io` goes.
-  amqp::consumer_pool pool{consumer_connections(o, t, fmt::format("swpt-drainer {}", o.queue_name))};
+  // Every broker line names the peer and the queue drained.
+  const auto rmq_logger = log::logger{"swpt_stomp.rmq"}.with("peer", p.peer.node_id).with("queue", o.queue_name);
+  amqp::consumer_pool pool{consumer_connections(o, t, fmt::format("swpt-drainer {}", o.queue_name)), rmq_logger};
   termination_signals signals{io, logger};
   // Destroyed before the publisher: the consumer's last acknowledgements
   // go out while responses can still be confirmed.
-  amqp::publisher sink{io.get_executor(), std::move(publishing)};
-  amqp::consumer source{pool, io.get_executor(), consuming, prepare_for(p.context)};
+  amqp::publisher sink{io.get_executor(), std::move(publishing), rmq_logger};
+  amqp::consumer source{pool, io.get_executor(), consuming, prepare_for(p.context), rmq_logger};
   async::task_group tasks{io.get_executor(), logger};
 
   bool failed = false, aborted = false;
