@@ -9,20 +9,23 @@
 // What the broker sees is what it sees from the product: one connection
 // consumes (prefetch P, like SWPT_CLIENT_BUFFER), another publishes
 // (confirm mode, mandatory, persistent, content type, type, app_id and the
-// headers and routing key the AA server would set), and at most P messages
-// are in flight. Both connections are served by one thread with its own
-// poll(2) loop: no hand-over between threads, nothing slower than needed.
+// headers and routing key the receiving server would set: an accounting
+// authority's, or with --mix aa-ca a creditors agent's), and at most P
+// messages are in flight. Both connections are served by one thread with
+// its own poll(2) loop: no hand-over between threads, nothing slower than
+// needed.
 //
 //   amqp_pipe URL [--messages N] [--prefetch P] [--fill-only | --no-fill]
 //                 [--source QUEUE] [--exchange EXCHANGE] [--sink QUEUE]
-//                 [--linger SECONDS]
+//                 [--linger SECONDS] [--mix prepare-transfer|ca-aa|aa-ca]
 //
 // Declares the source queue (with its dead-letter queue, as configure-queue
 // does), the exchange and the sink queue; fills the source with N messages
-// (bench_messages.hpp) unless --no-fill; then, unless --fill-only, moves N
-// messages and prints the rate, CPU seconds and peak RSS of this process,
-// and how many frames it wrote and read. --linger keeps the connections open
-// that long afterwards (for a look at their sockets).
+// (bench_messages.hpp: PrepareTransfer, or the mix of one direction's
+// types) unless --no-fill; then, unless --fill-only, moves N messages and
+// prints the rate, CPU seconds and peak RSS of this process, and how many
+// frames it wrote and read. --linger keeps the connections open that long
+// afterwards (for a look at their sockets).
 
 #include "bench_messages.hpp"
 
@@ -53,7 +56,8 @@ using namespace std::chrono_literals;
 
 constexpr std::string_view usage =
     "usage: amqp_pipe URL [--messages N] [--prefetch P] [--fill-only | --no-fill]\n"
-    "                 [--source QUEUE] [--exchange EXCHANGE] [--sink QUEUE] [--linger SECONDS]\n";
+    "                 [--source QUEUE] [--exchange EXCHANGE] [--sink QUEUE] [--linger SECONDS]\n"
+    "                 [--mix prepare-transfer|ca-aa|aa-ca]\n";
 
 struct options {
   std::string url;
@@ -62,6 +66,7 @@ struct options {
   bool fill = true, pipe = true;
   std::uint64_t linger = 0;  // seconds
   std::string source = "pipe.src", exchange = "pipe.x", sink = "pipe.sink";
+  bench::mix mix = bench::mix::prepare_transfer;
 };
 
 options parse(int argc, char** argv) {
@@ -88,6 +93,8 @@ options parse(int argc, char** argv) {
       o.exchange = value();
     } else if (arg == "--sink") {
       o.sink = value();
+    } else if (arg == "--mix") {
+      o.mix = bench::parse_mix(value());
     } else if (arg == "--linger") {
       o.linger = bench::parse_count(value(), "--linger");
     } else if (arg.starts_with("-") || !o.url.empty()) {
@@ -152,6 +159,29 @@ void declare(amqp::connection& c, const options& o) {
   c.bind_queue(o.sink, o.exchange, "#");
 }
 
+// The headers the receiving server publishes with (docs/message-processing.md
+// §3): for a creditors agent also the two classification flags (§4; every
+// coordinator here is "direct", so only the creditor ID decides).
+std::vector<std::pair<std::string_view, header_value>> server_headers(const std::string& type, std::string_view body,
+                                                                     std::int64_t debtor, std::int64_t creditor,
+                                                                     bool ca_owner) {
+  std::vector<std::pair<std::string_view, header_value>> headers;
+  headers.reserve(7);
+  headers.emplace_back("message-type", type);
+  headers.emplace_back("debtor-id", debtor);
+  headers.emplace_back("creditor-id", creditor);
+  if (ca_owner) {
+    const bool trade_account = (static_cast<std::uint64_t>(creditor) & 0x000000FF00000000U) == 0;
+    headers.emplace_back("ca-creditors", !trade_account);
+    headers.emplace_back("ca-trade", trade_account);
+  }
+  if (body.find("\"coordinator_id\"") != std::string_view::npos) {
+    headers.emplace_back("coordinator-id", integer(body, "coordinator_id"));
+    headers.emplace_back("coordinator-type", std::string{member(body, "coordinator_type")});
+  }
+  return headers;
+}
+
 struct counters {
   std::uint64_t acks = 0;           // basic.ack frames written (consumed messages)
   std::uint64_t confirm_frames = 0;  // basic.ack frames read (publishes confirmed)
@@ -171,6 +201,7 @@ double pipe(const options& o, counters& n) {
   std::map<std::uint64_t, std::uint64_t> unconfirmed;  // publish sequence number -> delivery tag
   std::uint64_t sequence = 0, last_tag = 0, acked = 0;
   const std::string_view content_type = "application/json";
+  const bool ca_owner = o.mix == bench::mix::aa_ca;  // the receiving server would be a creditors agent's
 
   while (acked < o.messages) {
     // Deliveries: publish each at once.
@@ -183,15 +214,9 @@ double pipe(const options& o, counters& n) {
       const auto debtor = integer(body, "debtor_id");
       const auto creditor = integer(body, "creditor_id");
       const std::string type = delivery.type.value_or("");
-      const std::vector<std::pair<std::string_view, header_value>> headers{
-          {"message-type", type},
-          {"debtor-id", debtor},
-          {"creditor-id", creditor},
-          {"coordinator-id", integer(body, "coordinator_id")},
-          {"coordinator-type", std::string{member(body, "coordinator_type")}},
-      };
-      out.publish(o.exchange, routing_key({debtor, creditor}), {content_type, type, &headers}, body,
-                  /*mandatory=*/true);
+      const auto headers = server_headers(type, body, debtor, creditor, ca_owner);
+      out.publish(o.exchange, ca_owner ? routing_key({creditor}) : routing_key({debtor, creditor}),
+                  {content_type, type, &headers}, body, /*mandatory=*/true);
       unconfirmed.emplace(++sequence, delivery.delivery_tag);
       last_tag = delivery.delivery_tag;
     }
@@ -243,7 +268,7 @@ int run(const options& o) {
     declare(c, o);
     if (o.fill) {
       const auto start = std::chrono::steady_clock::now();
-      bench::fill(c, "", o.source, o.messages);
+      bench::fill(c, "", o.source, o.messages, o.mix);
       const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
       fmt::print("filled {} with {} messages in {:.2f} s\n", o.source, o.messages, took.count());
     } else if (const auto ready = c.declare_queue(o.source, {}, /*passive=*/true); ready < o.messages) {

@@ -2,9 +2,13 @@
 //
 //   queue_tool declare-sink URL EXCHANGE QUEUE
 //       a durable topic exchange and a durable queue bound to it with `#`
-//   queue_tool fill URL EXCHANGE ROUTING_KEY N
+//   queue_tool fill URL EXCHANGE ROUTING_KEY N [--mix MIX]
 //       N PrepareTransfer messages (bench_messages.hpp), confirmed;
-//       EXCHANGE "" is the default exchange (ROUTING_KEY = a queue name)
+//       EXCHANGE "" is the default exchange (ROUTING_KEY = a queue name);
+//       ROUTING_KEY "-": each message's key as the sender's application
+//       gives it; MIX ca-aa or aa-ca: the message types of that direction
+//       instead (bench_messages.cpp has the proportions); prints
+//       "filled N messages in T s: TYPE COUNT ..."
 //   queue_tool count URL QUEUE
 //       prints the number of ready messages
 //   queue_tool delete URL queue:NAME|exchange:NAME...
@@ -25,6 +29,7 @@
 #include <cstdio>
 #include <ctime>
 #include <exception>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -37,7 +42,7 @@ using namespace std::chrono_literals;
 
 constexpr std::string_view usage =
     "usage: queue_tool declare-sink URL EXCHANGE QUEUE\n"
-    "       queue_tool fill URL EXCHANGE ROUTING_KEY N\n"
+    "       queue_tool fill URL EXCHANGE ROUTING_KEY|- N [--mix prepare-transfer|ca-aa|aa-ca]\n"
     "       queue_tool count URL QUEUE\n"
     "       queue_tool delete URL queue:NAME|exchange:NAME...\n"
     "       queue_tool wait N SINK_URL SINK SOURCE_URL SOURCE [TIMEOUT_SECONDS]\n";
@@ -93,13 +98,18 @@ int run(const std::vector<std::string>& args) {
     c.bind_queue(a[2], a[1], "#");
     return 0;
   }
-  if (cmd == "fill" && a.size() == 4) {
+  if (cmd == "fill" && (a.size() == 4 || (a.size() == 6 && a[4] == "--mix"))) {
     const auto n = bench::parse_count(a[3], "N");
+    const auto mix = a.size() == 6 ? bench::parse_mix(a[5]) : bench::mix::prepare_transfer;
+    std::optional<std::string_view> routing_key;
+    if (a[2] != "-") routing_key = a[2];
     amqp::connection c{settings(a[0])};
     const auto start = std::chrono::steady_clock::now();
-    bench::fill(c, a[1], a[2], n);
+    const auto types = bench::fill(c, a[1], routing_key, n, mix);
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
-    fmt::print("filled {} messages in {:.2f} s\n", n, took.count());
+    fmt::print("filled {} messages in {:.2f} s:", n, took.count());
+    for (const auto& [type, count] : types) fmt::print(" {} {}", type, count);
+    fmt::print("\n");
     return 0;
   }
   if (cmd == "count" && a.size() == 2) {
