@@ -146,7 +146,8 @@ std::optional<node_scanner::fingerprint> node_scanner::take_fingerprint(const pa
       struct stat info {};
       if (::stat(it->path().c_str(), &info) != 0) {
         if (errno == ENOENT) continue;  // removed since listed, or a dangling symlink: absent
-        throw nodedata::database_error{it->path(), "cannot stat: " + std::error_code{errno, std::generic_category()}.message()};
+        const std::error_code error{errno, std::generic_category()};
+        throw nodedata::database_error{it->path(), "cannot stat: " + error.message()};
       }
       part->push_back(file_stamp{.name = fmt::format("{}{}", prefix, name),
                                  .size = static_cast<std::uint64_t>(info.st_size),

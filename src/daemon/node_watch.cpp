@@ -120,7 +120,8 @@ void node_watcher::impl::read() {
     for (std::size_t at = 0; at + sizeof(inotify_event) <= n;) {
       inotify_event event{};
       std::memcpy(&event, self->buffer.data() + at, sizeof event);
-      std::string_view name{self->buffer.data() + at + sizeof event, std::min<std::size_t>(event.len, n - at - sizeof event)};
+      const std::size_t length = std::min<std::size_t>(event.len, n - at - sizeof event);
+      std::string_view name{self->buffer.data() + at + sizeof event, length};
       name = name.substr(0, name.find('\0'));
       at += sizeof event + event.len;
       self->handle(event.wd, event.mask, name);

@@ -171,7 +171,8 @@ TEST_CASE("scan: queues.txt", "[scan]") {
     CHECK(view_of(v, t.ca).condition == peer_condition::active);
     CHECK(view_of(v, t.ca).queues == count);
   }
-  for (const std::string text : {"0", "100", "", "\n", "abc", "3x", "+3", "-1", "3 4", "0x3", "99999999999999999999"}) {
+  for (const std::string text :
+       {"0", "100", "", "\n", "abc", "3x", "+3", "-1", "3 4", "0x3", "99999999999999999999"}) {
     INFO(text);
     put(file, text);
     const auto v = scanner.scan();
