@@ -216,7 +216,7 @@ void print_commands(std::ostream& s, std::string_view program) {
     s << "  " << i.subcommand << std::string(18 - i.subcommand.size(), ' ') << i.summary << "\n";
   }
   s << "\nThe first four are also installed under their upstream names (swpt-server,\n"
-       "swpt-client, swpt-drainer, configure-queue). '"
+       "swpt-client, swpt-drainer, configure-queue), which also work as COMMAND. '"
     << program << " COMMAND --help' shows a command's options.\n";
 }
 
@@ -315,6 +315,10 @@ dispatch_result dispatch(const std::vector<std::string>& argv, std::ostream& out
   for (const auto& i : commands) {
     if (i.subcommand == first) return invocation{i.which, program + " " + argv[1], tail(argv, 2)};
   }
+  // An upstream program name as the command: `docker run IMAGE swpt-server`
+  // with the image's entry point swpt-stomp runs what it always ran.
+  if (const auto c = command_for_program(first); c && first.find('/') == std::string_view::npos)
+    return invocation{*c, std::string{first}, tail(argv, 2)};
   err << program << ": unknown command '" << first << "'\n\n";
   print_commands(err, program);
   return exit_usage;

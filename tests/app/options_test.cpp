@@ -336,12 +336,23 @@ TEST_CASE("swpt-stomp takes the command as its first argument", "[dispatch]") {
   }
   SECTION("a missing or unknown command is a usage error") {
     for (const auto& argv : std::vector<std::vector<std::string>>{
-             {"swpt-stomp"}, {"swpt-stomp", "serve"}, {"swpt-stomp", "swpt-server"}, {"swpt-stomp", "-p", "1"}}) {
+             {"swpt-stomp"}, {"swpt-stomp", "serve"}, {"swpt-stomp", "/usr/bin/swpt-server"}, {"swpt-stomp", "-p", "1"}}) {
       const auto d = run_dispatch(argv);
       CHECK(d.status == exit_usage);
       CHECK(d.out.empty());
       CHECK_THAT(d.err, Catch::Contains("configure-queue"));
     }
+  }
+}
+
+TEST_CASE("an upstream program name works as the command (a container's entry point is swpt-stomp)", "[dispatch]") {
+  for (const auto c : {command::server, command::client, command::drainer, command::configure_queue}) {
+    const auto d = run_dispatch({"swpt-stomp", std::string{upstream_name(c)}, "a", "-b", "1"});
+    REQUIRE(d.value);
+    CHECK(d.value->which == c);
+    // configure-queue is also the subcommand's name: shown as a subcommand.
+    if (upstream_name(c) != subcommand_name(c)) CHECK(d.value->program == upstream_name(c));
+    CHECK(d.value->args == std::vector<std::string>{"a", "-b", "1"});
   }
 }
 
