@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include <csignal>
 #include <fstream>
 
 using namespace swpt::e2e;
@@ -18,18 +19,20 @@ namespace fixtures = swpt::fixtures;
 namespace {
 
 // Short delays, so that the tests see reactions within seconds.
-std::filesystem::path daemon_config(scenario& s, const fixtures::node& n, const std::string& extra = "") {
+std::filesystem::path daemon_config(scenario& s, const fixtures::node& n, const std::string& extra,
+                                    const std::string& shutdown) {
   const auto path = s.dir() / fmt::format("{}-daemon.yaml", n.name);
   std::ofstream{path} << "rescan_interval: 500ms\n"
                       << "clients:\n  backoff_initial: 200ms\n  backoff_max: 1s\n"
                       << "  refused_backoff_initial: 500ms\n  refused_backoff_max: 2s\n  standby_retry: 500ms\n"
-                      << "timeouts:\n  shutdown: 8s\n"
+                      << "timeouts:\n  shutdown: " << shutdown << "\n"
                       << extra;
   return path;
 }
 
-std::unique_ptr<child_process> start_daemon(scenario& s, const fixtures::node& n, const std::string& extra = "") {
-  auto d = s.start(n, {"run", "--config", daemon_config(s, n, extra).string()});
+std::unique_ptr<child_process> start_daemon(scenario& s, const fixtures::node& n, const std::string& extra = "",
+                                            const std::string& shutdown = "8s") {
+  auto d = s.start(n, {"run", "--config", daemon_config(s, n, extra, shutdown).string()});
   if (!d->wait_for_log("Ready:", 30s))
     throw std::runtime_error(fmt::format("the daemon of {} did not get ready: {}", n.name, d->describe()));
   return d;
@@ -187,4 +190,57 @@ TEST_CASE("a broken peer directory is reported once and disturbs no other peer",
   CHECK(count_lines_with(ca->log(), fmt::format("Peer {} is broken", aa2.id)) == 1);
   stop_cleanly(*ca);
   stop_cleanly(*aa);
+}
+
+TEST_CASE("a second SIGTERM ends at once a graceful stop that waits for a silent peer", "[daemon]") {
+  scenario s{"d-abort"};
+  auto& aa = s.aa();
+  const auto queue = queue_for(aa);
+  s.configure_queue(s.ca(), aa, queue);
+  auto server = s.start_server(aa);
+  // Far longer than the test's bound below: only the second signal can
+  // end the stop in time.
+  auto ca = start_daemon(s, s.ca(), "", "120s");
+  INFO(ca->describe(60));
+  REQUIRE(ca->wait_for_log(fmt::format("Connected to peer {}: sending the messages of queue {}", aa.id, queue), 20s));
+  // The peer's server stops answering, its connection stays open: no
+  // RECEIPT comes for what the client sends now, nor for its DISCONNECT.
+  server->signal(SIGSTOP);
+  broker_client ca_out{s.broker_url(s.ca())};
+  const auto plan = plan_ca_to_aa({"ConfigureAccount"}, 5);
+  publish_plan(ca_out, main_exchange(node_type::creditors_agent, node_type::accounting_authority).name, plan);
+
+  ca->signal(SIGTERM);
+  REQUIRE(ca->wait_for_log("Received SIGTERM signal. Exiting...", 10s));
+  CHECK_FALSE(ca->wait(3s));  // the graceful stop waits for the silent peer
+  ca->signal(SIGTERM);
+  const auto status = ca->wait(15s);
+  server->signal(SIGCONT);
+  REQUIRE(status);
+  CHECK_FALSE(status->signaled);
+  CHECK(ca->log().find("Exiting at once.") != std::string::npos);
+  // Nothing was confirmed: every message is back in the queue.
+  CHECK(wait_until([&] { return s.queue_depth(s.ca(), queue) == plan.size(); }, 20s, 200ms));
+}
+
+TEST_CASE("activation: manage declares a registered peer's queue, creates ACTIVE, and messages flow", "[daemon]") {
+  scenario s{"d-manage"};
+  auto& aa = s.aa();
+  s.net().reset_activation(s.ca(), aa);  // registered: sub-ca.crt, no ACTIVE; no queue declared
+  broker_client aa_in{s.broker_url(aa)}, ca_out{s.broker_url(s.ca())};
+  bind_inbound(aa_in, node_type::accounting_authority);
+  auto aa_daemon = start_daemon(s, aa);
+  auto ca = start_daemon(s, s.ca(), "activation: manage\n");
+  INFO(ca->describe(60));
+  REQUIRE(ca->wait_for_log(fmt::format("Peer {}: its 1 queue(s) are declared and it is active.", aa.id), 30s));
+  CHECK(s.net().state(s.ca(), aa) == fixtures::peer_state::active);
+  REQUIRE(ca->wait_for_log(fmt::format("Connected to peer {}: sending the messages of queue {}", aa.id, queue_for(aa)),
+                           20s));
+  // Published only now: the queue and its binding exist.
+  const auto plan = plan_ca_to_aa(in_types, 3);
+  publish_plan(ca_out, main_exchange(node_type::creditors_agent, node_type::accounting_authority).name, plan);
+  expect_delivered(s, aa, plan, {ca.get(), aa_daemon.get()});
+  CHECK(wait_until([&] { return s.queue_depth(s.ca(), queue_for(aa)) == 0; }, 20s, 200ms));
+  stop_cleanly(*ca);
+  stop_cleanly(*aa_daemon);
 }
