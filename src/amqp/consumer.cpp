@@ -235,6 +235,16 @@ struct consumer::channel final : channel_user {
   }
 };
 
+prepare_function prepare_for(peer_context peering) {
+  return [peering = std::move(peering)](const content& delivery) -> result<std::string> {
+    // The node applications always set both; without them there is nothing
+    // to check the body against.
+    if (!delivery.content_type) return failure{"the message has no content type"};
+    if (!delivery.type) return failure{"the message has no type"};
+    return process_outgoing(peering, *delivery.content_type, *delivery.type, delivery.body);
+  };
+}
+
 consumer::consumer(consumer_pool& pool, asio::any_io_executor ex, consumer_settings settings,
                    prepare_function prepare, log::logger logger)
     : channel_{std::make_shared<channel>(std::move(ex), std::move(settings), std::move(prepare), std::move(logger))} {

@@ -61,6 +61,9 @@ struct consumer_status {
 // Turns a delivery into the body to send, or says why it cannot be sent.
 // Called on the worker thread.
 using prepare_function = std::function<result<std::string>(const content& delivery)>;
+// A client's (and a drainer's) check and translation of a message for the
+// peer, as docs/message-processing.md §8 says.
+prepare_function prepare_for(peer_context peering);
 
 class consumer final : public session::message_source {
  public:

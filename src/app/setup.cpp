@@ -78,16 +78,6 @@ amqp::pool_settings consumer_connections(const options& o, const tunables& t, st
   return s;
 }
 
-amqp::prepare_function prepare_for(peer_context peering) {
-  return [peering = std::move(peering)](const amqp::content& delivery) -> result<std::string> {
-    // The node applications always set both; without them there is nothing
-    // to check the body against.
-    if (!delivery.content_type) return failure{"the message has no content type"};
-    if (!delivery.type) return failure{"the message has no type"};
-    return process_outgoing(peering, *delivery.content_type, *delivery.type, delivery.body);
-  };
-}
-
 session::timing stomp_timing(const tunables& t) {
   session::timing times;
   times.handshake_timeout = t.ssl_handshake_timeout;
@@ -137,28 +127,6 @@ asio::ssl::context client_tls(const options& o, const nodedata::peer_data& peer)
   return tls_context(o, [&](const session::tls_credentials& c) {
     return session::make_client_context(c, peer.sub_ca_pem, peer.root_ca_pem);
   });
-}
-
-std::string describe(const std::exception& e) {
-  std::string text = e.what();
-  try {
-    std::rethrow_if_nested(e);
-  } catch (const std::exception& inner) {
-    text += ": " + describe(inner);
-  } catch (...) {
-    text += ": an unknown error";
-  }
-  return text;
-}
-
-std::string describe(std::exception_ptr e) {
-  try {
-    std::rethrow_exception(std::move(e));
-  } catch (const std::exception& x) {
-    return describe(x);
-  } catch (...) {
-    return "an unknown error";
-  }
 }
 
 }  // namespace swpt::app

@@ -10,6 +10,7 @@
 #include "app/environment.hpp"
 #include "app/options.hpp"
 #include "core/processing.hpp"
+#include "log/describe.hpp"
 #include "nodedata/database.hpp"
 #include "session/settings.hpp"
 
@@ -64,7 +65,7 @@ amqp::connection_settings broker_connection(const options& o, const tunables& t,
 amqp::consumer_settings queue_consumer(const options& o);
 // The command's consumer pool: one connection is enough for one queue.
 amqp::pool_settings consumer_connections(const options& o, const tunables& t, std::string name);
-amqp::prepare_function prepare_for(peer_context peering);
+using amqp::prepare_for;
 
 // The prefetch count for --client-buffer: RabbitMQ takes 1 to 65535.
 std::uint16_t prefetch_count(std::size_t client_buffer) noexcept;
@@ -82,7 +83,6 @@ asio::ssl::context server_tls(const options& o, const std::string& owner_root_ca
 asio::ssl::context client_tls(const options& o, const nodedata::peer_data& peer);
 
 // "what: why: deeper why" for an exception and the ones nested in it.
-std::string describe(const std::exception& e);
-std::string describe(std::exception_ptr e);
+using log::describe;
 
 }  // namespace swpt::app

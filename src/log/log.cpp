@@ -186,6 +186,8 @@ void configure(sink s, level t) {
 
 level threshold() noexcept { return dest().threshold.load(std::memory_order_relaxed); }
 
+void set_threshold(level t) noexcept { dest().threshold.store(t, std::memory_order_relaxed); }
+
 void emit(level l, std::string_view logger, std::string_view message, std::span<const field> fields) noexcept {
   try {
     dest().write(record{l, logger, message, fields});

@@ -70,6 +70,8 @@ sink stdout_sink(format f);
 // dropped before formatting.
 void configure(sink s, level threshold);
 level threshold() noexcept;
+// A new threshold while threads run (the daemon's reload); the sink stays.
+void set_threshold(level t) noexcept;
 void emit(level l, std::string_view logger, std::string_view message,
           std::span<const field> fields = {}) noexcept;
 

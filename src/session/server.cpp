@@ -361,6 +361,18 @@ server::server(asio::any_io_executor ex, std::shared_ptr<asio::ssl::context> tls
 server::~server() = default;
 
 void server::listen() {
+  if (!settings_.address.empty()) {
+    // One address (a daemon's listener per interface). Throws for a text
+    // that is not an IP address.
+    const tcp::endpoint at{asio::ip::make_address(settings_.address), settings_.port};
+    acceptor_.open(at.protocol());
+    if (at.protocol() == tcp::v6()) acceptor_.set_option(asio::ip::v6_only{true});
+    acceptor_.set_option(tcp::acceptor::reuse_address(true));
+    acceptor_.bind(at);
+    acceptor_.listen(settings_.backlog);
+    logger_.info("Started STOMP server at {} port {}.", settings_.address, port());
+    return;
+  }
   // Every interface: IPv6 with IPv4 mapped where the host has IPv6, else IPv4.
   std::error_code ec;
   acceptor_.open(tcp::v6(), ec);

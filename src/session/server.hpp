@@ -40,8 +40,9 @@ class server {
   server(const server&) = delete;
   server& operator=(const server&) = delete;
 
-  // Binds to all interfaces on settings.port (0 picks a free port) and
-  // listens. Throws std::system_error (for instance, port in use).
+  // Binds to settings.address (empty: every interface) on settings.port (0
+  // picks a free port) and listens. Throws std::system_error (for instance,
+  // port in use; a bad address).
   void listen();
   std::uint16_t port() const;
 

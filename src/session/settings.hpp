@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace swpt::session {
 
@@ -27,6 +28,9 @@ struct timing {
 };
 
 struct server_settings {
+  // The IP address to listen on; empty: every interface (IPv6 with IPv4
+  // mapped where the host has IPv6, else IPv4).
+  std::string address;
   std::uint16_t port = 1234;            // SWPT_SERVER_PORT
   int backlog = 100;                    // APP_STOMP_SERVER_BACKLOG
   std::size_t max_connections_per_peer = 10;  // APP_MAX_CONNECTIONS_PER_PEER

@@ -4,10 +4,10 @@
 
 #include "amqp/publisher.hpp"
 #include "app/commands/commands.hpp"
-#include "app/open_files.hpp"
 #include "app/setup.hpp"
 #include "app/shutdown.hpp"
 #include "session/node_directory.hpp"
+#include "session/open_files.hpp"
 #include "session/server.hpp"
 
 #include <asio/co_spawn.hpp>
@@ -47,8 +47,9 @@ asio::awaitable<int> serve(session::server& server, termination_signals& signals
 
 int server_command(const options& o, const tunables& t) {
   const auto logger = command_logger(command::server);
-  if (const auto files = raise_open_files_limit(); files.error.empty()) logger.info("{}", open_files_message(files));
-  else logger.warning("{}", open_files_message(files));
+  if (const auto files = session::raise_open_files_limit(); files.error.empty())
+    logger.info("{}", session::open_files_message(files));
+  else logger.warning("{}", session::open_files_message(files));
   auto db = open_database(o);
   amqp::publisher_settings publishing{broker_connection(o, t, "swpt-server"), t.rmq_confirmation_timeout,
                                       o.server_buffer};

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-namespace swpt::app {
+namespace swpt::session {
 
 struct open_files_limit {
   std::uint64_t before = 0;  // the soft limit found
@@ -23,4 +23,4 @@ open_files_limit raise_open_files_limit() noexcept;
 // "Open files limit: 1024 -> 524288 (hard limit 524288)." and the like.
 std::string open_files_message(const open_files_limit& l);
 
-}  // namespace swpt::app
+}  // namespace swpt::session

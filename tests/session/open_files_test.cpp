@@ -1,13 +1,13 @@
-// The server raises its soft limit on open files to the hard limit.
+// A server raises its soft limit on open files to the hard limit.
 
-#include "app/open_files.hpp"
+#include "session/open_files.hpp"
 
 #include <catch2/catch.hpp>
 #include <sys/resource.h>
 
 using namespace swpt;
 
-TEST_CASE("the soft open-files limit is raised to the hard limit", "[app][open_files]") {
+TEST_CASE("the soft open-files limit is raised to the hard limit", "[session][open_files]") {
   rlimit limit{};
   REQUIRE(getrlimit(RLIMIT_NOFILE, &limit) == 0);
   if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max <= 256) {
@@ -18,17 +18,17 @@ TEST_CASE("the soft open-files limit is raised to the hard limit", "[app][open_f
   limit.rlim_cur = lowered;
   REQUIRE(setrlimit(RLIMIT_NOFILE, &limit) == 0);
 
-  const auto result = app::raise_open_files_limit();
+  const auto result = session::raise_open_files_limit();
 
   CHECK(result.error.empty());
   CHECK(result.before == lowered);
   CHECK(result.soft == result.hard);
   REQUIRE(getrlimit(RLIMIT_NOFILE, &limit) == 0);
   CHECK(limit.rlim_cur == limit.rlim_max);
-  CHECK(app::open_files_message(result).find("raised from 256 to ") != std::string::npos);
+  CHECK(session::open_files_message(result).find("raised from 256 to ") != std::string::npos);
 
   // A second call finds nothing to raise.
-  const auto again = app::raise_open_files_limit();
+  const auto again = session::raise_open_files_limit();
   CHECK(again.before == again.soft);
-  CHECK(app::open_files_message(again).find("(the hard limit)") != std::string::npos);
+  CHECK(session::open_files_message(again).find("(the hard limit)") != std::string::npos);
 }

@@ -1,4 +1,4 @@
-#include "app/open_files.hpp"
+#include "session/open_files.hpp"
 
 #include <sys/resource.h>
 
@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace swpt::app {
+namespace swpt::session {
 namespace {
 
 std::uint64_t value_of(rlim_t r) noexcept {
@@ -49,4 +49,4 @@ std::string open_files_message(const open_files_limit& l) {
   return fmt::format("Open files limit: raised from {} to {} (the hard limit).", text_of(l.before), text_of(l.soft));
 }
 
-}  // namespace swpt::app
+}  // namespace swpt::session
