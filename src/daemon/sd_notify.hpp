@@ -5,6 +5,7 @@
 // daemon calls it the same way under systemd, in a container or by hand.
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,9 @@ class notifier {
   // Reads NOTIFY_SOCKET, WATCHDOG_USEC and WATCHDOG_PID (the watchdog is
   // ours when WATCHDOG_PID is unset or our pid).
   static notifier from_environment();
+  // The same with another source of the variables (tests): `getenv`
+  // returns null for an unset variable, as std::getenv does.
+  static notifier from_environment(const std::function<const char*(const char*)>& getenv);
   notifier() = default;  // disabled
   explicit notifier(std::string socket_path, std::optional<std::chrono::microseconds> watchdog = std::nullopt);
 
