@@ -70,10 +70,9 @@ void daemon_process::restart() {
                                           notify_.env(), log);
 }
 
-std::string daemon_process::describe() const {
-  notify_socket& n = const_cast<notify_socket&>(notify_);
-  n.drain();
-  return proc_->describe(60) + "\n" + n.describe();
+std::string daemon_process::describe() {
+  notify_.drain();
+  return proc_->describe(60) + "\n" + notify_.describe();
 }
 
 pair_world::pair_world(const std::string& name)

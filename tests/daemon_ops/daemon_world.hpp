@@ -50,8 +50,9 @@ class daemon_process {
   notify_socket& notify() noexcept { return notify_; }
   const std::filesystem::path& config_path() const noexcept { return config_; }
   const fixtures::node& node() const noexcept { return node_; }
-  // The process's command line and last log lines, and the notifications.
-  std::string describe() const;
+  // The process's command line and last log lines, and the notifications
+  // (taking in those that have arrived).
+  std::string describe();
 
  private:
   scenario& s_;

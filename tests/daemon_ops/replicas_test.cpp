@@ -50,8 +50,8 @@ TEST_CASE("two replicas of a node: the survivor of a SIGKILL takes the queue ove
   feeder in{w};
   sink at_aa{w.s, w.s.aa()};
   const auto show = [&] {
-    return fmt::format("{} published, {} distinct came\n{}\n{}\n{}", in.published, at_aa.distinct(), aa.describe(),
-                       first.describe(), "(second replica below when started)");
+    return fmt::format("{} published, {} distinct came\n{}\n{}", in.published, at_aa.distinct(), aa.describe(),
+                       first.describe());
   };
   const auto fed = [&](const std::function<bool()>& done) {
     return [&, done] {
