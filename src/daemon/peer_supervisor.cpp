@@ -189,9 +189,13 @@ asio::awaitable<void> peer_supervisor::unit(std::string queue, std::shared_ptr<u
   unit_spec spec{env_, files_, id_, queue, control};
   auto work = mode_ == mode::clients ? run_client_unit(std::move(spec)) : run_drainer_unit(std::move(spec));
   const auto grace = finish_grace(*env_.current);
+  // Named, not lambdas written in the co_await: g++ 12 destroys the members
+  // of an aggregate or a closure made in a co_await's full-expression twice
+  // (here `control` lost two references and was freed under the unit).
+  std::function<void()> graceful = [control, grace] { control->finish(grace); };
+  std::function<void()> at_once = [control] { control->abort(); };
   try {
-    co_await async::run_stoppable(std::move(work), [control, grace] { control->finish(grace); },
-                                  [control] { control->abort(); });
+    co_await async::run_stoppable(std::move(work), std::move(graceful), std::move(at_once));
   } catch (...) {
     if (const auto it = units_.find(queue); it != units_.end() && it->second == control) units_.erase(it);
     throw;

@@ -82,21 +82,21 @@ asio::awaitable<void> supervisor::declare_and_activate(std::string id, int queue
   std::string error;
   try {
     auto settings = broker_connection(*cfg, fmt::format("swpt-stomp run: activating {}", id));
-    co_await asio::co_spawn(
-        env_.blocking,
-        [settings = std::move(settings), root = root_, owner = owner_, id, queues,
-         name_template = cfg->clients.queue_name]() -> asio::awaitable<void> {
-          const nodedata::database db{root};
-          const auto peer = db.find_peer(id, /*active_only=*/false);
-          if (!peer) throw std::runtime_error{"the peer is not in the database"};
-          if (peer->state == nodedata::peer_state::deactivated) co_return;
-          const auto context = session::make_peer_context(owner, *peer);
-          amqp::connection broker{settings};
-          for (const auto& queue : queue_names(name_template, id, queues))
-            amqp::declare(broker, amqp::topology_for(context, id, queue));
-          mark_active(root, id);
-        },
-        asio::use_awaitable);
+    // Named, not written in the co_await: g++ 12 destroys the captures of a
+    // closure made in a co_await's full-expression twice.
+    auto declare = [settings = std::move(settings), root = root_, owner = owner_, id, queues,
+                    name_template = cfg->clients.queue_name]() -> asio::awaitable<void> {
+      const nodedata::database db{root};
+      const auto peer = db.find_peer(id, /*active_only=*/false);
+      if (!peer) throw std::runtime_error{"the peer is not in the database"};
+      if (peer->state == nodedata::peer_state::deactivated) co_return;
+      const auto context = session::make_peer_context(owner, *peer);
+      amqp::connection broker{settings};
+      for (const auto& queue : queue_names(name_template, id, queues))
+        amqp::declare(broker, amqp::topology_for(context, id, queue));
+      mark_active(root, id);
+    };
+    co_await asio::co_spawn(env_.blocking, std::move(declare), asio::use_awaitable);
   } catch (const std::exception& e) {
     error = log::describe(e);
   }

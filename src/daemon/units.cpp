@@ -242,13 +242,13 @@ namespace {
 // connection of its own, off the event loop (rabbitmq-c blocks).
 asio::awaitable<std::uint32_t> ready_messages(const unit_spec& s) {
   auto settings = broker_connection(*s.env.current, "swpt-stomp run: queue check");
-  co_return co_await asio::co_spawn(
-      s.env.blocking,
-      [settings = std::move(settings), queue = s.queue]() -> asio::awaitable<std::uint32_t> {
-        amqp::connection broker{settings};
-        co_return broker.declare_queue(queue, {}, /*passive=*/true);
-      },
-      asio::use_awaitable);
+  // Named, not written in the co_await: g++ 12 destroys the captures of a
+  // closure made in a co_await's full-expression twice.
+  auto check = [settings = std::move(settings), queue = s.queue]() -> asio::awaitable<std::uint32_t> {
+    amqp::connection broker{settings};
+    co_return broker.declare_queue(queue, {}, /*passive=*/true);
+  };
+  co_return co_await asio::co_spawn(s.env.blocking, std::move(check), asio::use_awaitable);
 }
 
 // drainers.stop_when_empty: the consumer is finished once the queue holds

@@ -19,11 +19,12 @@ asio::awaitable<std::optional<active_peer>> node_directory::find_active(std::str
     cache_.erase(it);
   }
 
-  auto peer = co_await asio::co_spawn(
-      file_io_, [this, &node_id]() -> asio::awaitable<std::optional<nodedata::peer_data>> {
-        co_return db_.find_peer(node_id, /*active_only=*/true);
-      },
-      asio::use_awaitable);
+  // Named: g++ 12 destroys the captures of a closure made in a co_await's
+  // full-expression twice (harmless for these, not for a copy).
+  auto read = [this, &node_id]() -> asio::awaitable<std::optional<nodedata::peer_data>> {
+    co_return db_.find_peer(node_id, /*active_only=*/true);
+  };
+  auto peer = co_await asio::co_spawn(file_io_, std::move(read), asio::use_awaitable);
   if (!peer) co_return std::nullopt;
 
   active_peer found{make_peer_context(owner_, *peer), std::move(peer->root_ca_pem)};

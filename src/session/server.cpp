@@ -13,6 +13,7 @@
 
 #include <cassert>
 #include <deque>
+#include <functional>
 #include <random>
 
 namespace swpt::session {
@@ -444,8 +445,11 @@ asio::awaitable<void> server::handle(asio::ip::tcp::socket socket, connection_li
   } guard{*this, session};
   // A child of tasks_: its total cancellation is the graceful stop, its
   // terminal cancellation the end at once.
-  co_await async::run_stoppable(
-      session->start(slot), [&] { session->request_stop(stop_grace_); }, [&] { session->abort(); });
+  // Named: g++ 12 destroys the captures of a closure made in a co_await's
+  // full-expression twice (harmless for references, not for a copy).
+  std::function<void()> graceful = [&] { session->request_stop(stop_grace_); };
+  std::function<void()> at_once = [&] { session->abort(); };
+  co_await async::run_stoppable(session->start(slot), std::move(graceful), std::move(at_once));
 }
 
 asio::awaitable<void> server::stop(duration grace) {

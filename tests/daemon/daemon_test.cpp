@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include <csignal>
 #include <fstream>
 
 using namespace swpt::e2e;
@@ -18,18 +19,20 @@ namespace fixtures = swpt::fixtures;
 namespace {
 
 // Short delays, so that the tests see reactions within seconds.
-std::filesystem::path daemon_config(scenario& s, const fixtures::node& n, const std::string& extra = "") {
+std::filesystem::path daemon_config(scenario& s, const fixtures::node& n, const std::string& extra,
+                                    const std::string& shutdown) {
   const auto path = s.dir() / fmt::format("{}-daemon.yaml", n.name);
   std::ofstream{path} << "rescan_interval: 500ms\n"
                       << "clients:\n  backoff_initial: 200ms\n  backoff_max: 1s\n"
                       << "  refused_backoff_initial: 500ms\n  refused_backoff_max: 2s\n  standby_retry: 500ms\n"
-                      << "timeouts:\n  shutdown: 8s\n"
+                      << "timeouts:\n  shutdown: " << shutdown << "\n"
                       << extra;
   return path;
 }
 
-std::unique_ptr<child_process> start_daemon(scenario& s, const fixtures::node& n, const std::string& extra = "") {
-  auto d = s.start(n, {"run", "--config", daemon_config(s, n, extra).string()});
+std::unique_ptr<child_process> start_daemon(scenario& s, const fixtures::node& n, const std::string& extra = "",
+                                            const std::string& shutdown = "8s") {
+  auto d = s.start(n, {"run", "--config", daemon_config(s, n, extra, shutdown).string()});
   if (!d->wait_for_log("Ready:", 30s))
     throw std::runtime_error(fmt::format("the daemon of {} did not get ready: {}", n.name, d->describe()));
   return d;
@@ -83,48 +86,43 @@ TEST_CASE("two daemons, AA and CA, exchange messages both ways", "[daemon]") {
 
 TEST_CASE("a peer activated live: messages flow, queues grow, the manifest moves", "[daemon]") {
   scenario s{"d-live"};
-  auto& aa2 = s.add_node("aa2", node_type::accounting_authority, "a2a2a2a2");
-  broker_client aa2_in{s.broker_url(aa2)}, ca_out{s.broker_url(s.ca())};
-  bind_inbound(aa2_in, node_type::accounting_authority);
+  auto& aa = s.aa();
+  // The CA knows the AA, but not as active yet: ACTIVE comes under the
+  // running daemon, after the peer's files (fixtures::network writes
+  // them one by one, and ACTIVE last).
+  s.net().reset_activation(s.ca(), aa);
+  broker_client aa_in{s.broker_url(aa)}, ca_out{s.broker_url(s.ca())};
+  bind_inbound(aa_in, node_type::accounting_authority);
+  s.configure_queue(s.ca(), aa, queue_for(aa));
   auto ca = start_daemon(s, s.ca());
-  auto aa2_daemon = start_daemon(s, aa2);
-
-  // Written file by file, ACTIVE last (fixtures::network does it so).
-  s.net().make_peers(aa2, s.ca());
-  s.configure_queue(s.ca(), aa2, queue_for(aa2));
+  auto aa_daemon = start_daemon(s, aa);
   const auto plan = plan_ca_to_aa({"ConfigureAccount"}, 5);
-  // The CA's masquerading subnet at aa2 is 000001 too: the plan fits.
   publish_plan(ca_out, main_exchange(node_type::creditors_agent, node_type::accounting_authority).name, plan);
-  s.net().activate(aa2, s.ca());
-  s.net().activate(s.ca(), aa2);
-  expect_delivered(s, aa2, plan, {ca.get(), aa2_daemon.get()});
+  s.net().activate(s.ca(), aa);
+  expect_delivered(s, aa, plan, {ca.get(), aa_daemon.get()});
 
   SECTION("queues.txt from 1 to 3: three clients") {
-    for (int n = 1; n < 3; ++n) s.configure_queue(s.ca(), aa2, queue_for(aa2, n));
-    {
-      std::ofstream{s.net().peer_dir(s.ca(), aa2) / "queues.txt.tmp"} << "3\n";
-      std::filesystem::rename(s.net().peer_dir(s.ca(), aa2) / "queues.txt.tmp",
-                              s.net().peer_dir(s.ca(), aa2) / "queues.txt");
-    }
+    for (int n = 1; n < 3; ++n) s.configure_queue(s.ca(), aa, queue_for(aa, n));
+    const auto dir = s.net().peer_dir(s.ca(), aa);
+    std::ofstream{dir / "queues.txt.tmp"} << "3\n";
+    std::filesystem::rename(dir / "queues.txt.tmp", dir / "queues.txt");
     for (int n = 1; n < 3; ++n) {
-      const auto line = fmt::format("Connected to peer {}: sending the messages of queue {}.", aa2.id,
-                                    queue_for(aa2, n));
+      const auto line = fmt::format("Connected to peer {}: sending the messages of queue {}.", aa.id, queue_for(aa, n));
       INFO(ca->describe(60));
       CHECK(ca->wait_for_log(line, 20s));
     }
   }
   SECTION("stomp.toml changed to another port: the clients move") {
-    aa2_daemon->stop(20s);
-    const auto port = free_ports(1).front();
-    s.net().set_port(aa2, port);
-    aa2_daemon = start_daemon(s, aa2);
+    aa_daemon->stop(20s);
+    s.net().set_port(aa, free_ports(1).front());
+    aa_daemon = start_daemon(s, aa);
     const auto more = plan_ca_to_aa({"PrepareTransfer"}, 5, 1000);
     publish_plan(ca_out, main_exchange(node_type::creditors_agent, node_type::accounting_authority).name, more);
-    expect_delivered(s, aa2, more, {ca.get(), aa2_daemon.get()});
+    expect_delivered(s, aa, more, {ca.get(), aa_daemon.get()});
     CHECK(ca->log().find("its files changed") != std::string::npos);
   }
   stop_cleanly(*ca);
-  stop_cleanly(*aa2_daemon);
+  stop_cleanly(*aa_daemon);
 }
 
 TEST_CASE("deactivation: clients stop, the live connection gets an ERROR, the queues are drained", "[daemon]") {
@@ -166,7 +164,6 @@ TEST_CASE("deactivation: clients stop, the live connection gets an ERROR, the qu
     CHECK(m.exchange == "creditors_in");
   }
   CHECK(wait_until([&] { return s.queue_depth(s.ca(), queue) == 0; }, 20s, 200ms));
-  CHECK(ca->log().find(fmt::format("Connected to peer {}", deac.id)) != std::string::npos);
   stop_cleanly(*ca);
 }
 
@@ -193,4 +190,57 @@ TEST_CASE("a broken peer directory is reported once and disturbs no other peer",
   CHECK(count_lines_with(ca->log(), fmt::format("Peer {} is broken", aa2.id)) == 1);
   stop_cleanly(*ca);
   stop_cleanly(*aa);
+}
+
+TEST_CASE("a second SIGTERM ends at once a graceful stop that waits for a silent peer", "[daemon]") {
+  scenario s{"d-abort"};
+  auto& aa = s.aa();
+  const auto queue = queue_for(aa);
+  s.configure_queue(s.ca(), aa, queue);
+  auto server = s.start_server(aa);
+  // Far longer than the test's bound below: only the second signal can
+  // end the stop in time.
+  auto ca = start_daemon(s, s.ca(), "", "120s");
+  INFO(ca->describe(60));
+  REQUIRE(ca->wait_for_log(fmt::format("Connected to peer {}: sending the messages of queue {}", aa.id, queue), 20s));
+  // The peer's server stops answering, its connection stays open: no
+  // RECEIPT comes for what the client sends now, nor for its DISCONNECT.
+  server->signal(SIGSTOP);
+  broker_client ca_out{s.broker_url(s.ca())};
+  const auto plan = plan_ca_to_aa({"ConfigureAccount"}, 5);
+  publish_plan(ca_out, main_exchange(node_type::creditors_agent, node_type::accounting_authority).name, plan);
+
+  ca->signal(SIGTERM);
+  REQUIRE(ca->wait_for_log("Received SIGTERM signal. Exiting...", 10s));
+  CHECK_FALSE(ca->wait(3s));  // the graceful stop waits for the silent peer
+  ca->signal(SIGTERM);
+  const auto status = ca->wait(15s);
+  server->signal(SIGCONT);
+  REQUIRE(status);
+  CHECK_FALSE(status->signaled);
+  CHECK(ca->log().find("Exiting at once.") != std::string::npos);
+  // Nothing was confirmed: every message is back in the queue.
+  CHECK(wait_until([&] { return s.queue_depth(s.ca(), queue) == plan.size(); }, 20s, 200ms));
+}
+
+TEST_CASE("activation: manage declares a registered peer's queue, creates ACTIVE, and messages flow", "[daemon]") {
+  scenario s{"d-manage"};
+  auto& aa = s.aa();
+  s.net().reset_activation(s.ca(), aa);  // registered: sub-ca.crt, no ACTIVE; no queue declared
+  broker_client aa_in{s.broker_url(aa)}, ca_out{s.broker_url(s.ca())};
+  bind_inbound(aa_in, node_type::accounting_authority);
+  auto aa_daemon = start_daemon(s, aa);
+  auto ca = start_daemon(s, s.ca(), "activation: manage\n");
+  INFO(ca->describe(60));
+  REQUIRE(ca->wait_for_log(fmt::format("Peer {}: its 1 queue(s) are declared and it is active.", aa.id), 30s));
+  CHECK(s.net().state(s.ca(), aa) == fixtures::peer_state::active);
+  REQUIRE(ca->wait_for_log(fmt::format("Connected to peer {}: sending the messages of queue {}", aa.id, queue_for(aa)),
+                           20s));
+  // Published only now: the queue and its binding exist.
+  const auto plan = plan_ca_to_aa(in_types, 3);
+  publish_plan(ca_out, main_exchange(node_type::creditors_agent, node_type::accounting_authority).name, plan);
+  expect_delivered(s, aa, plan, {ca.get(), aa_daemon.get()});
+  CHECK(wait_until([&] { return s.queue_depth(s.ca(), queue_for(aa)) == 0; }, 20s, 200ms));
+  stop_cleanly(*ca);
+  stop_cleanly(*aa_daemon);
 }
