@@ -3,13 +3,12 @@
 // §4, the APP_* variables without an option). Every command reads them all
 // at start-up, so a bad value is reported at once whichever command runs.
 
+#include "daemon/variables.hpp"
 #include "session/node_directory.hpp"
 #include "session/settings.hpp"
 
 #include <chrono>
 #include <cstddef>
-#include <functional>
-#include <stdexcept>
 
 namespace swpt::app {
 
@@ -31,13 +30,12 @@ struct tunables {
 };
 
 // What() is "<VARIABLE>: <what is wrong>"; the command prints it and exits 2.
-class environment_error : public std::invalid_argument {
- public:
-  using std::invalid_argument::invalid_argument;
-};
+// The daemon reads the same variables with the same rules (its
+// configuration's environment step), hence the shared type.
+using environment_error = daemon::variable_error;
 
 // Returns the variable's value, or null when it is not set (std::getenv).
-using environment_lookup = std::function<const char*(const char*)>;
+using environment_lookup = daemon::environment_lookup;
 
 // Unset or empty variables keep their defaults. Leading and trailing blanks
 // are ignored. Throws environment_error for the first bad value.

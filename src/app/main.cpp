@@ -1,7 +1,7 @@
-// swpt-stomp: one executable for the four upstream commands. Installed as
-// swpt-server, swpt-client, swpt-drainer and configure-queue (symlinks), it
-// runs the command its name says; as swpt-stomp, the one its first argument
-// names.
+// swpt-stomp: one executable for the four upstream commands and the daemon
+// (run, check-config). Installed as swpt-server, swpt-client, swpt-drainer
+// and configure-queue (symlinks), it runs the command its name says; as
+// swpt-stomp, the one its first argument names.
 
 #include "app/commands/commands.hpp"
 #include "app/environment.hpp"
@@ -21,6 +21,17 @@ int main(int argc, char** argv) {
   const auto dispatched = dispatch(arguments, std::cout, std::cerr);
   if (const int* status = std::get_if<int>(&dispatched)) return *status;
   const auto& call = std::get<invocation>(dispatched);
+
+  if (is_daemon_command(call.which)) {
+    const auto inputs = parse_daemon_options(call.which, call.program, call.args, std::cout, std::cerr);
+    if (const int* status = std::get_if<int>(&inputs)) return *status;
+    try {
+      return daemon_command(call.which, std::get<swpt::daemon::config_inputs>(inputs), std::cout, std::cerr);
+    } catch (const std::exception& e) {
+      command_logger(call.which).error("{}", describe(e));
+      return exit_failure;
+    }
+  }
 
   const auto parsed = parse_options(call.which, call.program, call.args, std::cout, std::cerr);
   if (const int* status = std::get_if<int>(&parsed)) return *status;

@@ -1,10 +1,13 @@
 #include "app/options.hpp"
 
+#include "daemon/variables.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <array>
 #include <cstdlib>
+#include <map>
 #include <ostream>
 
 #ifndef SWPT_STOMP_VERSION
@@ -21,11 +24,14 @@ struct command_info {
   std::string_view summary;
 };
 
-constexpr std::array<command_info, 4> commands{{
+// The daemon's commands have no upstream name.
+constexpr std::array<command_info, 6> commands{{
     {command::server, "server", "swpt-server", "Receives peers' messages and publishes them to RabbitMQ."},
     {command::client, "client", "swpt-client", "Sends the messages of a RabbitMQ queue to one peer."},
     {command::drainer, "drainer", "swpt-drainer", "Empties a deactivated peer's queue, answering for the peer."},
     {command::configure_queue, "configure-queue", "configure-queue", "Declares the RabbitMQ objects of one peer's queue."},
+    {command::run, "run", "", "Runs a node's whole STOMP side as one daemon, following the node database."},
+    {command::check_config, "check-config", "", "Checks the daemon's configuration and prints it with its sources."},
 }};
 
 const command_info& info(command c) noexcept {
@@ -115,6 +121,9 @@ void define(CLI::App& app, command c, options& o, raw_values& raw) {
     case command::configure_queue:
       add_peer_and_queue(app, o);
       break;
+    case command::run:
+    case command::check_config:
+      break;  // parse_daemon_options
   }
   add_common(app, o, raw);
 }
@@ -147,8 +156,48 @@ std::string blame_environment(const CLI::App& app, const std::vector<std::string
   return message;
 }
 
-std::size_t at_least_one(long long value) {
-  return static_cast<std::size_t>(std::max<long long>(value, 1));
+// Parses `args`; after --help or a usage error (both printed) returns the
+// exit status to end with.
+std::optional<int> parse_command_line(CLI::App& app, std::string_view program, const std::vector<std::string>& args,
+                                      std::ostream& out, std::ostream& err) {
+  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them last first
+  try {
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    out << app.help();
+    return exit_ok;
+  } catch (const CLI::ParseError& e) {
+    // --help wins over a bad value, even one from the environment.
+    if (app.get_help_ptr()->count() > 0) {
+      out << app.help();
+      return exit_ok;
+    }
+    err << program << ": " << blame_environment(app, args, e.what()) << "\nTry '" << program
+        << " --help' for help.\n";
+    return exit_usage;
+  }
+  return std::nullopt;
+}
+
+// The daemon's named options: each sets one key of its configuration.
+struct named_setting {
+  const char* names;
+  const char* type;
+  const char* key;
+  const char* help;
+};
+constexpr std::array<named_setting, 5> named_settings{{
+    {"-n,--nodedata-url", "URL", "node_database", "The node database, as file:///<absolute path> (node_database)"},
+    {"-u,--broker-url", "URL", "broker.url", "The node's RabbitMQ broker, an AMQP 0.9.1 URL (broker.url)"},
+    {"-p,--server-port", "PORT", "server.listen[0].port", "TCP port of the server's first listener (server.listen[0].port)"},
+    {"-l,--log-level", "LEVEL", "logging.level", "Log level: error, warning, info or debug (logging.level)"},
+    {"-f,--log-format", "FORMAT", "logging.format", "Log format: text or json (logging.format)"},
+}};
+
+// One value per occurrence, so that "--set a=1 b=2" leaves b=2 to the
+// usage error it is.
+CLI::Option* single_valued(CLI::Option* option) {
+  return option->type_size(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 }
 
 std::vector<std::string> tail(const std::vector<std::string>& argv, std::size_t from) {
@@ -166,8 +215,8 @@ void print_commands(std::ostream& s, std::string_view program) {
   for (const auto& i : commands) {
     s << "  " << i.subcommand << std::string(18 - i.subcommand.size(), ' ') << i.summary << "\n";
   }
-  s << "\nEach command is also installed under its upstream name (swpt-server, swpt-client,\n"
-       "swpt-drainer, configure-queue). '"
+  s << "\nThe first four are also installed under their upstream names (swpt-server,\n"
+       "swpt-client, swpt-drainer, configure-queue). '"
     << program << " COMMAND --help' shows a command's options.\n";
 }
 
@@ -175,6 +224,7 @@ void print_commands(std::ostream& s, std::string_view program) {
 
 std::string_view subcommand_name(command c) noexcept { return info(c).subcommand; }
 std::string_view upstream_name(command c) noexcept { return info(c).upstream; }
+bool is_daemon_command(command c) noexcept { return info(c).upstream.empty(); }
 
 parse_result parse_options(command c, std::string_view program, const std::vector<std::string>& args,
                            std::ostream& out, std::ostream& err) {
@@ -185,34 +235,60 @@ parse_result parse_options(command c, std::string_view program, const std::vecto
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   define(app, c, o, raw);
 
-  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them last first
-  try {
-    app.parse(reversed);
-  } catch (const CLI::CallForHelp&) {
-    out << app.help();
-    return exit_ok;
-  } catch (const CLI::ParseError& e) {
-    // --help wins over a bad value, even one from the environment.
-    if (app.get_help_ptr()->count() > 0) {
-      out << app.help();
-      return exit_ok;
-    }
-    err << program << ": " << blame_environment(app, args, e.what()) << "\nTry '" << program
-        << " --help' for help.\n";
-    return exit_usage;
-  }
+  if (const auto status = parse_command_line(app, program, args, out, err)) return *status;
   o.server_port = static_cast<std::uint16_t>(raw.port);
-  o.server_buffer = at_least_one(raw.server_buffer);
-  o.client_buffer = at_least_one(raw.client_buffer);
+  o.server_buffer = daemon::at_least_one(raw.server_buffer);
+  o.client_buffer = daemon::at_least_one(raw.client_buffer);
   o.log_level = *log::parse_level(raw.log_level);
   o.log_format = *log::parse_format(raw.log_format);
   return o;
 }
 
+daemon_parse_result parse_daemon_options(command c, std::string_view program, const std::vector<std::string>& args,
+                                         std::ostream& out, std::ostream& err) {
+  CLI::App app{std::string{info(c).summary}, std::string{program}};
+  app.footer(
+      "Precedence: the options, then the upstream environment variables (SWPT_NODEDATA_URL,\n"
+      "PROTOCOL_BROKER_URL, SWPT_SERVER_PORT, APP_LOG_LEVEL, ...), then the file, then the\n"
+      "defaults. docs/configuration.md lists the keys.\n");
+  std::string file;
+  app.add_option("--config", file, "The YAML configuration file (every key: config/swpt-stomp.yaml)")
+      ->envname("SWPT_CONFIG")
+      ->type_name("PATH");
+  auto* set = single_valued(app.add_option("--set", "Sets one key, the value read as YAML (repeatable)"))
+                  ->type_name("KEY=VALUE")
+                  ->check(CLI::Validator{[](std::string& value) -> std::string {
+                                           const auto eq = value.find('=');
+                                           return eq == std::string::npos || eq == 0 ? "must be KEY=VALUE" : "";
+                                         },
+                                         ""});
+  std::map<const CLI::Option*, std::string> keys;
+  for (const auto& n : named_settings) keys[single_valued(app.add_option(n.names, n.help))->type_name(n.type)] = n.key;
+
+  if (const auto status = parse_command_line(app, program, args, out, err)) return *status;
+
+  daemon::config_inputs in;
+  if (!file.empty()) in.file = file;
+  in.getenv = [](const char* name) -> const char* { return std::getenv(name); };
+  // parse_order() has an option once per occurrence: the n-th time it
+  // appears, its n-th value.
+  std::map<const CLI::Option*, std::size_t> seen;
+  for (const CLI::Option* option : app.parse_order()) {
+    const auto& value = option->results().at(seen[option]++);
+    if (option == set) {
+      const auto eq = value.find('=');
+      in.options.emplace_back(value.substr(0, eq), value.substr(eq + 1));
+    } else if (const auto key = keys.find(option); key != keys.end()) {
+      in.options.emplace_back(key->second, value);
+    }
+  }
+  return in;
+}
+
 std::optional<command> command_for_program(std::string_view path) noexcept {
   const auto name = basename(path);
   for (const auto& i : commands) {
-    if (i.upstream == name) return i.which;
+    if (!i.upstream.empty() && i.upstream == name) return i.which;
   }
   return std::nullopt;
 }

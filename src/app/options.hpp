@@ -1,9 +1,12 @@
 #pragma once
 // The command line of the four upstream commands (docs/rabbitmq-topology.md §5):
 // which command runs, its arguments and options, each option falling back to
-// its environment variable and then to its default. Parsing prints help or a
-// usage error itself and says which exit status that ends in; it starts
-// nothing, so tests call it directly.
+// its environment variable and then to its default; and of the daemon's two
+// (docs/configuration.md), whose options override its configuration.
+// Parsing prints help or a usage error itself and says which exit status
+// that ends in; it starts nothing, so tests call it directly.
+
+#include "daemon/config.hpp"
 
 #include "log/log.hpp"
 #include "session/settings.hpp"
@@ -19,14 +22,20 @@
 
 namespace swpt::app {
 
-enum class command { server, client, drainer, configure_queue };
+// The four upstream commands, then the daemon's: `run` (the supervisor
+// daemon) and `check-config` (prints its effective configuration).
+enum class command { server, client, drainer, configure_queue, run, check_config };
 
-// "server", "client", "drainer", "configure-queue": the subcommand of
-// `swpt-stomp`.
+// "server", "client", "drainer", "configure-queue", "run", "check-config":
+// the subcommand of `swpt-stomp`.
 std::string_view subcommand_name(command c) noexcept;
 // "swpt-server", "swpt-client", "swpt-drainer", "configure-queue": the
-// upstream program name, installed as a symlink to swpt-stomp.
+// upstream program name, installed as a symlink to swpt-stomp; empty for
+// the daemon's commands.
 std::string_view upstream_name(command c) noexcept;
+// Whether `c` is run or check-config (parse_daemon_options), not one of the
+// four upstream commands (parse_options).
+bool is_daemon_command(command c) noexcept;
 
 // Exit statuses shared by every command.
 inline constexpr int exit_ok = 0;
@@ -62,6 +71,16 @@ using parse_result = std::variant<options, int>;
 // variable (read with getenv), then their default.
 parse_result parse_options(command c, std::string_view program, const std::vector<std::string>& args,
                            std::ostream& out, std::ostream& err);
+
+// `swpt-stomp run|check-config [--config PATH] [options]`: the inputs of
+// daemon::load_config. The file is --config, else SWPT_CONFIG; the options
+// (--set KEY=VALUE and the named ones, each mapped to its dotted key) keep
+// their command-line order; the environment is read with std::getenv.
+// Values are checked by load_config, not here: only a malformed --set is a
+// usage error.
+using daemon_parse_result = std::variant<daemon::config_inputs, int>;
+daemon_parse_result parse_daemon_options(command c, std::string_view program, const std::vector<std::string>& args,
+                                         std::ostream& out, std::ostream& err);
 
 // Which command the process runs: by the name it was started under
 // (swpt-server, swpt-client, swpt-drainer, configure-queue), or else by the

@@ -5,17 +5,18 @@
 // default and meaning; the defaults are the member initializers below and
 // the units' own settings structs.
 
+#include "daemon/variables.hpp"
 #include "log/log.hpp"
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
-#include <functional>
 #include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -48,9 +49,10 @@ struct server_config {
   std::size_t max_pending_handshakes = 100;
   std::size_t max_pending_handshakes_per_address = 10;
   duration peers_check_interval = 3600s;                  // APP_PEERS_CHECK_SECONDS
-  std::size_t max_cached_peers = 1000;                    // APP_MAX_CACHED_PEERS
+  std::size_t max_cached_peers = 5000;                    // APP_MAX_CACHED_PEERS
   duration peers_cache_lifetime = 600s;                   // APP_PEERS_CACHE_SECONDS
   std::size_t file_read_threads = 0;                      // APP_FILE_READ_THREADS; 0: 5 x CPUs
+  friend bool operator==(const server_config&, const server_config&) = default;
 };
 
 struct client_config {
@@ -75,6 +77,7 @@ struct client_config {
   // `standby_retry`.
   bool exclusive = true;
   duration standby_retry = 2s;
+  friend bool operator==(const client_config&, const client_config&) = default;
 };
 
 struct drainer_config {
@@ -82,6 +85,7 @@ struct drainer_config {
   // Stop a drainer once its queue is empty; else it keeps draining what
   // still arrives until the peer's directory goes.
   bool stop_when_empty = false;
+  friend bool operator==(const drainer_config&, const drainer_config&) = default;
 };
 
 struct broker_config {
@@ -91,17 +95,20 @@ struct broker_config {
   duration heartbeat = 30s;
   std::size_t consumer_connections = 8;                   // the pool's connections, at most
   std::size_t channels_per_connection = 200;              // queues one consumer connection serves
+  friend bool operator==(const broker_config&, const broker_config&) = default;
 };
 
 struct timeouts_config {
   duration connect = 10s;   // after the TLS handshake, until CONNECT / CONNECTED
   duration close = 5s;      // a closing connection's last frames
   duration shutdown = 8s;   // SIGTERM: the graceful end's bound; then everything stops at once
+  friend bool operator==(const timeouts_config&, const timeouts_config&) = default;
 };
 
 struct logging_config {
   log::level level = log::level::info;    // APP_LOG_LEVEL
   log::format format = log::format::text;  // APP_LOG_FORMAT
+  friend bool operator==(const logging_config&, const logging_config&) = default;
 };
 
 struct config {
@@ -115,6 +122,7 @@ struct config {
   timeouts_config timeouts;
   logging_config logging;
   std::string http_listen;  // "address:port" for health, metrics and status; empty: off
+  friend bool operator==(const config&, const config&) = default;
 };
 
 // Where a value came from (check-config prints it next to each key).
@@ -128,9 +136,12 @@ struct loaded_config {
   std::map<std::string, value_source> sources;
 };
 
-// "server.buffer: must be at least 1 (swpt-stomp.yaml line 12)". `key` is
-// the dotted key (or the environment variable), `line` 1-based or 0 when it
-// came from elsewhere.
+// What() says where the value came from and what is wrong with it:
+// "/etc/swpt-stomp.yaml:12: server.buffer: must be at least 1",
+// `SWPT_SERVER_BUFFER: invalid value "x": expected ...`,
+// "server.buffer (command line): must be at least 1". `key` is the dotted
+// key (or the environment variable; empty for a file that is not YAML),
+// `line` 1-based or 0 when the value came from elsewhere.
 class config_error : public std::runtime_error {
  public:
   config_error(std::string key, std::size_t line, const std::string& what)
@@ -142,9 +153,6 @@ class config_error : public std::runtime_error {
   std::string key_;
   std::size_t line_;
 };
-
-// Returns the variable's value, or null when it is not set (std::getenv).
-using environment_lookup = std::function<const char*(const char*)>;
 
 struct config_inputs {
   std::optional<std::filesystem::path> file;  // --config, else SWPT_CONFIG; none: defaults

@@ -14,6 +14,9 @@ int run(command c, const options& o, const tunables& t) {
       return drainer_command(o, t);
     case command::configure_queue:
       return configure_queue_command(o, t);
+    case command::run:
+    case command::check_config:
+      break;  // daemon_command
   }
   return exit_failure;
 }
@@ -26,6 +29,9 @@ log::logger command_logger(command c) {
       return log::logger{"swpt_stomp.client"};
     case command::drainer:
       return log::logger{"swpt_stomp.drainer"};
+    case command::run:
+    case command::check_config:
+      return log::logger{"swpt_stomp.daemon"};
     case command::configure_queue:
       break;
   }
