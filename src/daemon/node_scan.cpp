@@ -77,6 +77,25 @@ bool has(const Stamps& stamps, std::string_view name) {
   return std::ranges::any_of(stamps, [&](const auto& s) { return s.name == name; });
 }
 
+// Whether a peer's view is the state its fingerprint shows. A broken
+// peer never counts as settled: its error may have been a passing one (an
+// NFS hiccup) that no stat data records.
+template <class Stamps>
+bool agrees(const peer_view& view, const Stamps& state) {
+  const bool active = has(state, "ACTIVE"), deactivated = has(state, "DEACTIVATED");
+  switch (view.condition) {
+    case peer_condition::registered:
+      return !active && !deactivated;
+    case peer_condition::active:
+      return active && !deactivated;
+    case peer_condition::deactivated:
+      return deactivated;
+    case peer_condition::broken:
+      break;
+  }
+  return false;
+}
+
 }  // namespace
 
 node_scanner::node_scanner(std::filesystem::path root) : root_{std::move(root)}, database_{root_} {}
@@ -106,9 +125,7 @@ node_view node_scanner::scan() {
     if (!seen || !has(seen->files, "sub-ca.crt")) continue;  // went away since list_peers()
 
     const auto old = cache_.find(id);
-    // A broken peer is read again every time: its error may have been a
-    // passing one (an NFS hiccup) that no stat data records.
-    if (old != cache_.end() && old->second.seen == *seen && old->second.view.condition != peer_condition::broken) {
+    if (old != cache_.end() && old->second.seen == *seen && !old->second.reread) {
       out.peers.emplace(id, old->second.view);
       next.emplace(id, std::move(old->second));
       continue;
@@ -118,7 +135,8 @@ node_view node_scanner::scan() {
     const bool same_files = old != cache_.end() && old->second.seen.files == seen->files;
     fresh->files_version = same_files ? old->second.view.files_version : ++last_version_;
     out.peers.emplace(id, *fresh);
-    next.emplace(id, cached{std::move(*seen), std::move(*fresh)});
+    const bool reread = !agrees(*fresh, seen->state);
+    next.emplace(id, cached{std::move(*seen), std::move(*fresh), reread});
   }
   cache_ = std::move(next);  // removed peers are forgotten
   return out;

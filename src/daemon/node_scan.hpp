@@ -104,6 +104,10 @@ class node_scanner {
   struct cached {
     fingerprint seen;
     peer_view view;
+    // Read again next time even if nothing changed: the read saw another
+    // state than the fingerprint (a file came or went in between, and a
+    // file created again may carry the old one's stat data).
+    bool reread = false;
   };
 
   static std::optional<fingerprint> take_fingerprint(const std::filesystem::path& peer_dir);

@@ -208,7 +208,7 @@ asio::awaitable<void> daemon_process::until_ready() {
   if (stopping_) co_return;
   last_status_ = registry_.summary();
   logger_.info("Ready: {} STOMP listener(s), the broker connected; {}.", servers_.size(), last_status_);
-  notifier_.ready(fmt::format("STATUS={}", last_status_));
+  notifier_.ready(last_status_);
 }
 
 asio::awaitable<void> daemon_process::scan_loop() {
@@ -340,7 +340,7 @@ void daemon_process::reload() {
   }
   reload_certificate(*current_);
   rescan();
-  notifier_.ready(fmt::format("STATUS={}", registry_.summary()));
+  notifier_.ready(registry_.summary());
 }
 
 void daemon_process::reload_certificate(const config& c) {

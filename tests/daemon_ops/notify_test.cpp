@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <ctime>
@@ -116,6 +117,10 @@ TEST_CASE("the systemd unit's way: READY=1, RELOADING=1, READY=1, STOPPING=1 in 
   const auto to_ready = std::chrono::duration_cast<std::chrono::milliseconds>(notify.received()[*ready].at - started);
   INFO(fmt::format("READY=1 came {} ms after the start", to_ready.count()));
   CHECK(to_ready <= 10s);
+  // With READY=1 comes the live summary, one STATUS= line.
+  const auto& first = notify.received()[*ready];
+  CHECK(std::ranges::count_if(first.lines, [](const std::string& l) { return l.starts_with("STATUS="); }) == 1);
+  CHECK(first.text().find("STATUS=STATUS=") == std::string::npos);
 
   // The reload as systemd does it: ExecReload= with $MAINPID, or the
   // ReloadSignal= of Type=notify-reload.
