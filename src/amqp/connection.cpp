@@ -275,9 +275,12 @@ void connection::consume(std::string_view queue) {
   check_rpc(fmt::format("consuming from {}", queue));
 }
 
-int send_publish(amqp_connection_state_t state, amqp_channel_t channel, std::string_view exchange,
-                 std::string_view routing_key, const publish_properties& properties, std::string_view body,
-                 bool mandatory) {
+namespace {
+
+// The properties every publish carries; `headers` holds the table view the
+// result points into.
+amqp_basic_properties_t publish_basic_properties(const publish_properties& properties,
+                                                 std::optional<table_view>& headers) {
   amqp_basic_properties_t p{};
   p._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG |
              AMQP_BASIC_PRIORITY_FLAG | AMQP_BASIC_APP_ID_FLAG;
@@ -286,14 +289,77 @@ int send_publish(amqp_connection_state_t state, amqp_channel_t channel, std::str
   p.delivery_mode = AMQP_DELIVERY_PERSISTENT;
   p.priority = 0;
   p.app_id = bytes("swpt_stomp");
-  std::optional<table_view> headers;
   if (properties.headers != nullptr) {
     headers.emplace(*properties.headers);
     p._flags |= AMQP_BASIC_HEADERS_FLAG;
     p.headers = headers->get();
   }
+  return p;
+}
+
+// AMQP 0-9-1 §4.2.3: type, channel, payload size, payload, frame-end.
+constexpr std::size_t frame_overhead = 8;
+
+void put_big_endian(char* at, std::uint64_t value, int size) noexcept {
+  for (int i = size - 1; i >= 0; --i, value >>= 8) at[i] = static_cast<char>(value & 0xFF);
+}
+
+// Appends one frame whose payload `fill` encodes into the room it is given
+// (at most the frame's payload limit) and returns the length of, or a
+// negative rabbitmq-c status.
+template <class Fill>
+void append_frame(std::string& out, std::uint8_t type, amqp_channel_t channel, std::size_t frame_max,
+                  std::string_view what, Fill fill) {
+  const auto start = out.size();
+  out.resize(start + frame_max);
+  char* frame = out.data() + start;
+  const int length = fill(frame + 7, frame_max - frame_overhead);
+  if (length < 0) throw error{fmt::format("encoding {}: {}", what, amqp_error_string2(length))};
+  frame[0] = static_cast<char>(type);
+  put_big_endian(frame + 1, channel, 2);
+  put_big_endian(frame + 3, static_cast<std::uint32_t>(length), 4);
+  frame[7 + length] = static_cast<char>(AMQP_FRAME_END);
+  out.resize(start + 7 + static_cast<std::size_t>(length) + 1);
+}
+
+}  // namespace
+
+int send_publish(amqp_connection_state_t state, amqp_channel_t channel, std::string_view exchange,
+                 std::string_view routing_key, const publish_properties& properties, std::string_view body,
+                 bool mandatory) {
+  std::optional<table_view> headers;
+  auto p = publish_basic_properties(properties, headers);
   return amqp_basic_publish(state, channel, bytes(exchange), bytes(routing_key), mandatory,
                             /*immediate=*/false, &p, bytes(body));
+}
+
+void encode_publish(std::string& out, amqp_channel_t channel, std::size_t frame_max, std::string_view exchange,
+                    std::string_view routing_key, const publish_properties& properties, std::string_view body,
+                    bool mandatory) {
+  amqp_basic_publish_t method{0, bytes(exchange), bytes(routing_key), mandatory ? 1 : 0, 0};
+  append_frame(out, AMQP_FRAME_METHOD, channel, frame_max, "basic.publish", [&](char* at, std::size_t room) {
+    put_big_endian(at, AMQP_BASIC_PUBLISH_METHOD, 4);
+    const int n = amqp_encode_method(AMQP_BASIC_PUBLISH_METHOD, &method, {room - 4, at + 4});
+    return n < 0 ? n : n + 4;
+  });
+  std::optional<table_view> headers;
+  auto p = publish_basic_properties(properties, headers);
+  append_frame(out, AMQP_FRAME_HEADER, channel, frame_max, "a content header", [&](char* at, std::size_t room) {
+    put_big_endian(at, AMQP_BASIC_CLASS, 2);
+    put_big_endian(at + 2, 0, 2);  // weight
+    put_big_endian(at + 4, body.size(), 8);
+    const int n = amqp_encode_properties(AMQP_BASIC_CLASS, &p, {room - 12, at + 12});
+    return n < 0 ? n : n + 12;
+  });
+  const std::size_t chunk = frame_max - frame_overhead;
+  for (std::size_t offset = 0; offset < body.size(); offset += chunk) {
+    const auto part = body.substr(offset, chunk);
+    char head[7];
+    head[0] = static_cast<char>(AMQP_FRAME_BODY);
+    put_big_endian(head + 1, channel, 2);
+    put_big_endian(head + 3, part.size(), 4);
+    out.append(head, sizeof head).append(part).push_back(static_cast<char>(AMQP_FRAME_END));
+  }
 }
 
 void connection::publish(std::string_view exchange, std::string_view routing_key,

@@ -79,6 +79,14 @@ int send_publish(amqp_connection_state_t state, amqp_channel_t channel, std::str
                  std::string_view routing_key, const publish_properties& properties, std::string_view body,
                  bool mandatory);
 
+// Appends the frames send_publish would write (basic.publish, the content
+// header, the body in frames of at most `frame_max` bytes) to `out`, so
+// that many publishes can leave in one write. Throws amqp::error when a
+// method or header does not fit a frame.
+void encode_publish(std::string& out, amqp_channel_t channel, std::size_t frame_max, std::string_view exchange,
+                    std::string_view routing_key, const publish_properties& properties, std::string_view body,
+                    bool mandatory);
+
 // Copies of rabbitmq-c's byte ranges, and views of ours for it.
 std::string text(amqp_bytes_t b);
 amqp_bytes_t bytes(std::string_view s) noexcept;

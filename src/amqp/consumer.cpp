@@ -14,6 +14,8 @@
 #include <charconv>
 #include <mutex>
 #include <random>
+#include <utility>
+#include <vector>
 
 namespace swpt::amqp {
 namespace {
@@ -63,12 +65,15 @@ struct consumer::channel final : channel_user {
   // Worker thread only.
   std::uint64_t acked = 0;         // what the broker was told on this channel
   std::uint64_t not_handed = 0;    // the first tag that could not be queued (0: none)
+  // Read and prepared, queued at frames_read(); at most `prefetch`.
+  std::vector<std::pair<std::uint64_t, session::outgoing_message>> prepared;
   content_reader reader;
   std::minstd_rand random{std::random_device{}()};
 
   void opened(channel_ops& ch) override {
     acked = 0;
     not_handed = 0;
+    prepared.clear();
     reader.reset();
     if (status_is(consumer_state::failed)) {
       ch.close();  // reopened by a reconnection, but done for good
@@ -105,32 +110,42 @@ struct consumer::channel final : channel_user {
 
   void handle(channel_ops& ch, content delivery) {
     const auto tag = delivery.delivery_tag;
-    auto prepared = prepare(delivery);
-    if (!prepared) {
+    auto body = prepare(delivery);
+    if (!body) {
       // Rejected without requeue: the queue's dead-letter exchange moves it
       // to <queue>.XQ, where an operator can look at it.
       logger.error("Message {} in queue {} cannot be sent and goes to {}.XQ: {}", tag, settings.queue,
-                   settings.queue, prepared.error());
+                   settings.queue, body.error());
       ch.reject(tag, /*requeue=*/false);
       return;
     }
+    prepared.emplace_back(
+        tag, session::outgoing_message{std::to_string(tag), delivery.type.value_or(""), std::move(*body)});
+  }
+
+  // Queues what was read for the session: the first message wakes it, the
+  // rest of the batch is there when it looks.
+  void frames_read(channel_ops&) override {
+    if (prepared.empty()) return;
     {
-      // Raised first: the peer may confirm it as soon as it is queued.
+      // Raised first: the peer may confirm a message as soon as it is queued.
       std::lock_guard lock{mutex};
-      handed_out = std::max(handed_out, tag);
+      handed_out = std::max(handed_out, prepared.back().first);
     }
-    if (!deliveries.try_send(asio::error_code{},
-                             session::outgoing_message{std::to_string(tag), delivery.type.value_or(""),
-                                                       std::move(*prepared)})) {
-      // Only after finish(). No cumulative acknowledgement may cover it:
-      // the broker redelivers it once the channel closes. (Requeueing it now
-      // would only bring it straight back.)
-      if (not_handed == 0) not_handed = tag;
+    for (auto& [tag, m] : prepared) {
+      if (!deliveries.try_send(asio::error_code{}, std::move(m))) {
+        // Only after finish(). No cumulative acknowledgement may cover it:
+        // the broker redelivers it once the channel closes. (Requeueing it
+        // now would only bring it straight back.)
+        if (not_handed == 0) not_handed = tag;
+      }
     }
+    prepared.clear();
   }
 
   std::optional<std::chrono::milliseconds> closed(std::uint16_t code, std::string_view text) override {
     reader.reset();
+    prepared.clear();
     interrupt();
     if (held_elsewhere(code, text)) {
       if (set(consumer_state::standby, std::string{text})) {
@@ -145,6 +160,7 @@ struct consumer::channel final : channel_user {
 
   void disconnected(std::string_view why) override {
     reader.reset();
+    prepared.clear();
     if (settings.fail_on_disconnect && !status_is(consumer_state::failed)) {
       fail(std::string{why});
       return;
@@ -193,6 +209,7 @@ struct consumer::channel final : channel_user {
   void interrupt() {
     acked = 0;
     not_handed = 0;
+    prepared.clear();
     bool had_any = false;
     {
       std::lock_guard lock{mutex};

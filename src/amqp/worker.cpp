@@ -11,10 +11,14 @@
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <system_error>
+#include <cstdint>
 
 namespace swpt::amqp {
 namespace {
@@ -42,6 +46,7 @@ struct broker_worker::slot {
   bool wanted = true;    // open it (again) whenever connected
   bool leaving = false;  // detach() asked: close, then let go
   bool flushed = false;  // detaching() was called
+  bool fed = false;      // in fed_: frames came since the last frames_read()
   clock::time_point reopen_at = clock::time_point::min();
 };
 
@@ -87,18 +92,52 @@ void channel_ops::close() {
   s.at = broker_worker::slot::phase::closing;
 }
 
-bool channel_ops::room(std::size_t bytes) const noexcept {
+std::size_t channel_ops::writable() const noexcept {
   const int fd = amqp_get_sockfd(worker_.state_);
   int queued = 0;
   int size = 0;
   socklen_t length = sizeof size;
   if (::ioctl(fd, SIOCOUTQ, &queued) != 0 || ::getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &length) != 0) {
-    return true;  // cannot tell: the write will show
+    return SIZE_MAX;  // cannot tell: the write will show
   }
   // The kernel counts its own overhead against the buffer too (several
-  // times the payload for small segments): keep a wide margin, so that a
-  // write that passes this check never waits for the broker.
-  return 4 * (static_cast<std::size_t>(queued) + bytes) + 16384 <= static_cast<std::size_t>(size);
+  // times the payload for small segments): keep a wide margin, so that
+  // writes within this never wait for the broker.
+  const auto limit = static_cast<std::size_t>(std::max(size - 16384, 0)) / 4;
+  const auto used = static_cast<std::size_t>(std::max(queued, 0));
+  return limit > used ? limit - used : 0;
+}
+
+bool channel_ops::takes_frames() const noexcept { return !worker_.settings_.connection.url.tls; }
+
+std::size_t channel_ops::frame_max() const noexcept {
+  return static_cast<std::size_t>(std::max(amqp_get_frame_max(worker_.state_), 4096));
+}
+
+void channel_ops::write_frames(std::string_view frames) {
+  const int fd = amqp_get_sockfd(worker_.state_);
+  const auto timeout = static_cast<int>(worker_.settings_.connection.timeout.count());
+  while (!frames.empty()) {
+    const auto n = ::send(fd, frames.data(), frames.size(), MSG_NOSIGNAL);
+    if (n >= 0) {
+      frames.remove_prefix(static_cast<std::size_t>(n));
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      throw error{fmt::format("writing to the broker: {}", std::generic_category().message(errno))};
+    }
+    // rabbitmq-c's socket does not block. Room was asked first, so this
+    // waits only when the kernel's accounting differs from the estimate.
+    pollfd p{fd, POLLOUT, 0};
+    if (::poll(&p, 1, timeout) == 0) throw error{"writing to the broker: timed out"};
+  }
+}
+
+void channel_ops::cork(bool on) noexcept {
+  const int value = on ? 1 : 0;
+  // Failing only costs segments.
+  ::setsockopt(amqp_get_sockfd(worker_.state_), IPPROTO_TCP, TCP_CORK, &value, sizeof value);
 }
 
 void channel_ops::want_write() noexcept { worker_.want_write_ = true; }
@@ -345,6 +384,7 @@ void broker_worker::serve() {
       last_input_ = clock::now();
       dispatch(f);
     }
+    frames_read();
     now = clock::now();
     // rabbitmq-c notices missing heartbeats only inside blocking reads.
     if (now - last_input_ > 2 * heartbeat + std::chrono::seconds{1}) {
@@ -401,9 +441,22 @@ void broker_worker::dispatch(const amqp_frame_t& f) {
       }
     } else if (s.at == slot::phase::open && !s.leaving) {
       s.user->frame(ops, f);
+      if (!std::exchange(s.fed, true)) fed_.push_back(it->first);
     }
   }
   amqp_maybe_release_buffers_on_channel(state_, f.channel);
+}
+
+void broker_worker::frames_read() {
+  for (const auto number : fed_) {
+    const auto it = slots_.find(number);
+    if (it == slots_.end() || !std::exchange(it->second.fed, false)) continue;
+    auto& s = it->second;
+    if (s.at != slot::phase::open || s.leaving) continue;  // closed meanwhile: its user dropped what it had
+    channel_ops ops{*this, number};
+    s.user->frames_read(ops);
+  }
+  fed_.clear();
 }
 
 void broker_worker::on_connection_frame(const amqp_frame_t& f) {

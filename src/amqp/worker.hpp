@@ -71,10 +71,27 @@ class channel_ops {
   void reject(std::uint64_t delivery_tag, bool requeue);
   // Closes the channel for good (the user stays attached, idle).
   void close();
-  // Whether `bytes` more can be written without waiting for the broker.
-  // When not, want_write() asks for a woken() call once the socket drains.
-  bool room(std::size_t bytes) const noexcept;
+  // How many bytes more can be written without waiting for the broker
+  // (SIZE_MAX when the kernel cannot tell). Two system calls: ask once per
+  // batch of writes and count down. When a write does not fit,
+  // want_write() asks for a woken() call once the socket drains.
+  std::size_t writable() const noexcept;
+  bool room(std::size_t bytes) const noexcept { return bytes <= writable(); }
   void want_write() noexcept;
+  // Whether this connection takes frames encoded by the caller
+  // (encode_publish) through write_frames(): plain TCP, where many frames
+  // can leave in one system call; not TLS, whose stream rabbitmq-c keeps.
+  bool takes_frames() const noexcept;
+  std::size_t frame_max() const noexcept;
+  // Writes whole frames of this channel at once (within writable(): a
+  // write that waits longer than the connection timeout throws, as every
+  // failed write does).
+  void write_frames(std::string_view frames);
+  // While corked, what is written waits in the kernel until uncorked (or a
+  // full segment): a batch of publishes leaves in a few TCP segments
+  // rather than one or more each, which the broker reads and acknowledges
+  // one by one. Uncork before returning from the callback.
+  void cork(bool on) noexcept;
 
  private:
   broker_worker& worker_;
@@ -90,6 +107,10 @@ class channel_user {
   virtual void opened(channel_ops& ch) = 0;
   // Any other frame of the channel (methods, content headers and bodies).
   virtual void frame(channel_ops& ch, const amqp_frame_t& f) = 0;
+  // After one or more frame() calls, once the worker has read everything
+  // the broker had sent so far: a user that gathers what it reads hands it
+  // on here, one batch per read rather than one hand-off per frame.
+  virtual void frames_read(channel_ops& /*ch*/) {}
   // The broker closed the channel (the worker answered close-ok). Returns
   // after how long to open it again, or nullopt to leave it closed.
   virtual std::optional<std::chrono::milliseconds> closed(std::uint16_t code, std::string_view text) = 0;
@@ -150,6 +171,7 @@ class broker_worker {
   void take_commands();
   void open(slot& s);
   void dispatch(const amqp_frame_t& f);
+  void frames_read();
   void on_connection_frame(const amqp_frame_t& f);
   void close_politely() noexcept;
   void lose_connection(std::string_view why) noexcept;
@@ -184,6 +206,7 @@ class broker_worker {
   // Worker thread only.
   amqp_connection_state_t state_ = nullptr;
   std::map<amqp_channel_t, slot> slots_;
+  std::vector<amqp_channel_t> fed_;  // channels given frames since the last frames_read()
   bool want_write_ = false;
   clock::time_point last_input_{};
 

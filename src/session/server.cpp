@@ -14,7 +14,10 @@
 #include <cassert>
 #include <deque>
 #include <functional>
+#include <mutex>
 #include <random>
+#include <utility>
+#include <vector>
 
 namespace swpt::session {
 
@@ -107,6 +110,7 @@ class server_session final : public connection {
   void on_disconnect(const stomp::frame_view& f);
   asio::awaitable<bool> peer_still_active();
   message_sink::confirm_handler confirm_handler(std::uint64_t seq);
+  void take_confirmations();
   void on_confirmed(std::uint64_t seq, std::error_code ec);
   void before_write() override;
   void on_silence(double seconds) override {
@@ -127,6 +131,14 @@ class server_session final : public connection {
   std::deque<pending> pending_;
   std::uint64_t first_seq_ = 0;
   event confirmations_;  // the reader waits here while the buffer is full
+  // Confirmations from the sink's thread, on their way to this executor:
+  // one post per batch (the broker confirms many publishes at once), not
+  // one wake-up of this thread per message.
+  struct confirmation_queue {
+    std::mutex mutex;
+    std::vector<std::pair<std::uint64_t, std::error_code>> items;  // guarded by mutex
+  };
+  const std::shared_ptr<confirmation_queue> confirmed_ = std::make_shared<confirmation_queue>();
   clock::time_point next_peer_check_;
   bool stop_requested_ = false;
   clock::time_point stop_deadline_;
@@ -304,11 +316,29 @@ asio::awaitable<bool> server_session::peer_still_active() {
 message_sink::confirm_handler server_session::confirm_handler(std::uint64_t seq) {
   // The sink may call from its own thread, after this session has ended.
   auto weak = std::weak_ptr<server_session>{std::static_pointer_cast<server_session>(shared_from_this())};
-  return [weak, seq, ex = stream().get_executor()](std::error_code ec) {
-    asio::post(ex, [weak, seq, ec] {
-      if (auto self = weak.lock()) self->on_confirmed(seq, ec);
-    });
+  return [weak, seq, queue = confirmed_, ex = stream().get_executor()](std::error_code ec) {
+    bool first = false;
+    {
+      std::lock_guard lock{queue->mutex};
+      first = queue->items.empty();
+      queue->items.emplace_back(seq, ec);
+    }
+    // A batch already posted takes this one too.
+    if (first) {
+      asio::post(ex, [weak] {
+        if (auto self = weak.lock()) self->take_confirmations();
+      });
+    }
   };
+}
+
+void server_session::take_confirmations() {
+  std::vector<std::pair<std::uint64_t, std::error_code>> batch;
+  {
+    std::lock_guard lock{confirmed_->mutex};
+    batch.swap(confirmed_->items);
+  }
+  for (const auto& [seq, ec] : batch) on_confirmed(seq, ec);
 }
 
 void server_session::on_confirmed(std::uint64_t seq, std::error_code ec) {
