@@ -94,10 +94,13 @@ bool notifier::send(std::string_view state) const noexcept {
 
   const fd_guard fd{::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)};
   if (fd.get() < 0) return false;
-  // One datagram is one message: it arrives whole or not at all.
+  // One datagram is one message: it arrives whole or not at all. Never
+  // waits: the caller is the daemon's event loop, and a service manager (or
+  // a test) that does not read must not stop it; a full socket drops it.
   ssize_t sent = -1;
   do {
-    sent = ::sendto(fd.get(), state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&address),
+    sent = ::sendto(fd.get(), state.data(), state.size(), MSG_NOSIGNAL | MSG_DONTWAIT,
+                    reinterpret_cast<const sockaddr*>(&address),
                     length);
   } while (sent < 0 && errno == EINTR);
   return sent == static_cast<ssize_t>(state.size());

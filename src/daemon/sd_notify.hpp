@@ -26,7 +26,8 @@ class notifier {
   bool enabled() const noexcept { return !socket_.empty(); }
 
   // Sends `state` ("READY=1\nSTATUS=..."): false when it could not be sent
-  // (never throws; systemd going away must not stop the daemon).
+  // (never throws, never waits: systemd going away or not reading must not
+  // stop the daemon; a socket whose queue is full drops the message).
   bool send(std::string_view state) const noexcept;
 
   bool ready(std::string_view status = {}) const noexcept;

@@ -151,6 +151,20 @@ TEST_CASE("without NOTIFY_SOCKET every call is a no-op", "[sd_notify]") {
   }
 }
 
+TEST_CASE("a full socket drops the message rather than block the caller (the daemon's event loop)",
+          "[sd_notify]") {
+  // Nobody reads: the socket's queue fills (net.unix.max_dgram_qlen
+  // datagrams, 10 by default), and a blocking send would wait for ever.
+  const notify_socket socket{abstract_name()};
+  const auto n = from({{"NOTIFY_SOCKET", socket.name()}});
+  std::size_t refused = 0;
+  for (int i = 0; i < 2000; ++i)
+    if (!n.status("peers: " + std::to_string(i))) ++refused;
+  CHECK(refused > 0);
+  // What was queued is whole and in order.
+  CHECK(socket.receive() == "STATUS=peers: 0");
+}
+
 TEST_CASE("a socket nobody listens on is reported, not thrown", "[sd_notify]") {
   const fixtures::temp_dir dir{"swpt-notify"};
   const auto gone = from({{"NOTIFY_SOCKET", (dir.path() / "gone").string()}});
