@@ -3,7 +3,7 @@
 // test's configuration file), reloaded by its ExecReload= and stopped by
 // its KillSignal=, tells a notification socket the test owns READY=1, then
 // RELOADING=1 (with MONOTONIC_USEC) and READY=1, then STOPPING=1, in that
-// order.
+// order. With WATCHDOG_USEC, WATCHDOG=1 keeps coming from the event loop.
 #include "daemon_world.hpp"
 #include "systemd_unit.hpp"
 
@@ -121,6 +121,8 @@ TEST_CASE("the systemd unit's way: READY=1, RELOADING=1, READY=1, STOPPING=1 in 
   const auto& first = notify.received()[*ready];
   CHECK(std::ranges::count_if(first.lines, [](const std::string& l) { return l.starts_with("STATUS="); }) == 1);
   CHECK(first.text().find("STATUS=STATUS=") == std::string::npos);
+  // The unit's WatchdogSec=: the first ping comes at the start.
+  if (!unit.watchdog_sec.empty()) DAEMON_CHECK(notify.wait_for("WATCHDOG=1", 10s), show());
 
   // The reload as systemd does it: ExecReload= with $MAINPID, or the
   // ReloadSignal= of Type=notify-reload.
@@ -154,4 +156,34 @@ TEST_CASE("the systemd unit's way: READY=1, RELOADING=1, READY=1, STOPPING=1 in 
   DAEMON_REQUIRE(end && end->exited_with(0), show());
   notify.drain();
   CHECK(states(notify) == std::vector<std::string>{"READY=1", "RELOADING=1", "READY=1", "STOPPING=1"});
+}
+
+TEST_CASE("WATCHDOG_USEC set: WATCHDOG=1 keeps coming from the event loop while the daemon runs",
+          "[daemon-ops][notify][watchdog]") {
+  pair_world w{"watchdog"};
+  const auto config_file = w.s.dir() / "swpt-stomp.yaml";
+  {
+    std::ofstream{config_file} << daemon_yaml(w.s.aa(), w.s.broker_url(w.s.aa()), {});
+  }
+  notify_socket notify{w.s.dir() / "notify"};
+  environment env = notify.env();
+  env.emplace_back("WATCHDOG_USEC", "200000");  // a ping every 100 ms
+  child_process daemon{config().swpt_stomp, {"run", "--config", config_file.string()}, env,
+                       w.s.dir() / "logs" / "aa-watchdog.log"};
+  const auto show = [&] {
+    notify.drain();
+    return daemon.describe(60) + "\n" + notify.describe();
+  };
+  const auto ready = notify.wait_for("READY=1", 30s);
+  DAEMON_REQUIRE(ready, show());
+  // Five pings after READY=1: the timer is re-armed each time, not sent once.
+  std::size_t from = *ready + 1;
+  for (int ping = 0; ping < 5; ++ping) {
+    const auto at = notify.wait_for("WATCHDOG=1", 10s, from);
+    DAEMON_REQUIRE(at, show());
+    from = *at + 1;
+  }
+  daemon.signal(SIGTERM);
+  const auto end = daemon.wait(20s);
+  DAEMON_REQUIRE(end && end->exited_with(0), show());
 }
