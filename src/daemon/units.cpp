@@ -87,6 +87,48 @@ asio::awaitable<consumer_wait> until_consuming(amqp::consumer& source, unit_cont
   }
 }
 
+struct attempt_result {
+  bool requested = false;  // ended by finish, restart or abort
+  bool refused = false;    // the longer backoff applies
+  bool healthy = false;    // it worked for a while: the backoff starts again from its beginning
+  std::string error;       // why it ended, when it failed
+};
+
+// One attempt's consumer of the unit's queue. Each attempt has a fresh one:
+// what the previous consumer did not confirm is back in the queue first.
+class attempt_source {
+ public:
+  attempt_source(const unit_spec& s, const unit_key& key)
+      : consumer{s.env.pool, s.env.ex, queue_consumer(*s.env.current, s.queue), amqp::prepare_for(s.files->context),
+                 log::logger{"swpt_stomp.rmq"}.with("peer", s.peer)},
+        s_{s},
+        key_{key},
+        requests_{s.control->requests()} {
+    s.env.registry.set(key, unit_phase::discovered);
+  }
+
+  // Until it consumes (standby meanwhile), fails (why in r.error), or a
+  // request comes to the unit.
+  asio::awaitable<consumer_wait> start(attempt_result& r) {
+    return until_consuming(consumer, *s_.control, s_.env.registry, key_, r.error);
+  }
+
+  // The consumer finishes and stops; whether a request ended the attempt.
+  asio::awaitable<void> end(attempt_result& r) {
+    s_.env.registry.set(key_, unit_phase::stopping);
+    consumer.finish();
+    co_await consumer.stop();
+    r.requested = s_.control->requests() != requests_;
+  }
+
+  amqp::consumer consumer;
+
+ private:
+  const unit_spec& s_;
+  const unit_key& key_;
+  const std::uint64_t requests_;
+};
+
 // A peer's ERROR that says we are not welcome there, or a certificate that
 // does not fit: no use asking again soon.
 bool refused(const session::client_outcome& o) {
@@ -102,13 +144,6 @@ bool refused(const session::client_outcome& o) {
   }
 }
 
-struct attempt_result {
-  bool requested = false;  // ended by finish, restart or abort
-  bool refused = false;    // the longer backoff applies
-  bool healthy = false;    // it worked for a while: the backoff starts again from its beginning
-  std::string error;       // why it ended, when it failed
-};
-
 // One client connection: consume, connect, send until something ends it;
 // then the consumer is stopped, so what was not confirmed returns to the
 // queue before the next attempt or another replica takes it.
@@ -116,18 +151,15 @@ asio::awaitable<attempt_result> client_attempt(const unit_spec& s, const unit_ke
   const auto settings = s.env.current;
   const auto files = s.files;
   auto& registry = s.env.registry;
-  const auto requests = s.control->requests();
   attempt_result r;
-  amqp::consumer source{s.env.pool, s.env.ex, queue_consumer(*settings, s.queue), amqp::prepare_for(files->context),
-                        log::logger{"swpt_stomp.rmq"}.with("peer", s.peer)};
-  registry.set(key, unit_phase::discovered);
-  const auto waited = co_await until_consuming(source, *s.control, registry, key, r.error);
+  attempt_source source{s, key};
+  const auto waited = co_await source.start(r);
   if (waited == consumer_wait::consuming) {
     registry.set(key, unit_phase::connecting);
     session::client_stop stop{s.env.ex};
     s.control->begin({[&stop](session::duration grace) { stop.finish(grace); }, [&stop] { stop.abort(); }});
     std::optional<steady::time_point> up;
-    observed_source observed{source, [&] {
+    observed_source observed{source.consumer, [&] {
                                up = steady::now();
                                registry.set(key, unit_phase::running);
                                registry.forget_error(key);
@@ -151,10 +183,7 @@ asio::awaitable<attempt_result> client_attempt(const unit_spec& s, const unit_ke
     if (outcome.kind != session::client_end::finished && outcome.kind != session::client_end::aborted)
       r.error = fmt::format("{}: {}", session::to_string(outcome.kind), outcome.detail);
   }
-  registry.set(key, unit_phase::stopping);
-  source.finish();
-  co_await source.stop();
-  r.requested = s.control->requests() != requests;
+  co_await source.end(r);
   co_return r;
 }
 
@@ -275,24 +304,22 @@ asio::awaitable<attempt_result> drainer_attempt(const unit_spec& s, const unit_k
   const auto settings = s.env.current;
   const auto files = s.files;
   auto& registry = s.env.registry;
-  const auto requests = s.control->requests();
   attempt_result r;
-  amqp::consumer source{s.env.pool, s.env.ex, queue_consumer(*settings, s.queue), amqp::prepare_for(files->context),
-                        log::logger{"swpt_stomp.rmq"}.with("peer", s.peer)};
-  registry.set(key, unit_phase::discovered);
-  const auto waited = co_await until_consuming(source, *s.control, registry, key, r.error);
+  attempt_source source{s, key};
+  const auto waited = co_await source.start(r);
   if (waited == consumer_wait::consuming && !s.control->aborted()) {
     registry.set(key, unit_phase::draining);
     asio::steady_timer aborted{s.env.ex, steady::time_point::max()};
-    s.control->begin({[&source](session::duration) { source.finish(); }, [&aborted] { aborted.cancel(); }});
+    auto& consumer = source.consumer;
+    s.control->begin({[&consumer](session::duration) { consumer.finish(); }, [&aborted] { aborted.cancel(); }});
     const auto drainer_logger = log::logger{"swpt_stomp.drainer"}.with("peer", s.peer).with("queue", s.queue);
-    auto drain = amqp::run_drainer(source, s.env.publisher, files->context,
+    auto drain = amqp::run_drainer(consumer, s.env.publisher, files->context,
                                    std::max<std::size_t>(settings->server.buffer, 1), drainer_logger);
     try {
       // An abort cancels the drainer where it waits: unconfirmed answers
       // leave their messages unacknowledged, so they come again.
       if (settings->drainers.stop_when_empty)
-        co_await ((std::move(drain) && finish_when_empty(s, source, logger)) || aborted.async_wait(nothrow));
+        co_await ((std::move(drain) && finish_when_empty(s, consumer, logger)) || aborted.async_wait(nothrow));
       else
         co_await (std::move(drain) || aborted.async_wait(nothrow));
     } catch (const std::exception& e) {
@@ -300,10 +327,7 @@ asio::awaitable<attempt_result> drainer_attempt(const unit_spec& s, const unit_k
     }
     s.control->end();
   }
-  registry.set(key, unit_phase::stopping);
-  source.finish();
-  co_await source.stop();
-  r.requested = s.control->requests() != requests;
+  co_await source.end(r);
   co_return r;
 }
 
