@@ -9,8 +9,10 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include <cmath>
 #include <csignal>
 #include <fstream>
+#include <sstream>
 
 using namespace swpt::e2e;
 using swpt::node_type;
@@ -18,21 +20,27 @@ namespace fixtures = swpt::fixtures;
 
 namespace {
 
-// Short delays, so that the tests see reactions within seconds.
-std::filesystem::path daemon_config(scenario& s, const fixtures::node& n, const std::string& extra,
-                                    const std::string& shutdown) {
+// What a test changes in the daemon's YAML.
+struct daemon_yaml {
+  // Short delays, so that the tests see reactions within seconds.
+  std::string clients = "  backoff_initial: 200ms\n  backoff_max: 1s\n";
+  std::string extra;  // more sections
+  std::string shutdown = "8s";
+};
+
+std::filesystem::path daemon_config(scenario& s, const fixtures::node& n, const daemon_yaml& y) {
   const auto path = s.dir() / fmt::format("{}-daemon.yaml", n.name);
   std::ofstream{path} << "rescan_interval: 500ms\n"
-                      << "clients:\n  backoff_initial: 200ms\n  backoff_max: 1s\n"
+                      << "clients:\n"
+                      << y.clients
                       << "  refused_backoff_initial: 500ms\n  refused_backoff_max: 2s\n  standby_retry: 500ms\n"
-                      << "timeouts:\n  shutdown: " << shutdown << "\n"
-                      << extra;
+                      << "timeouts:\n  shutdown: " << y.shutdown << "\n"
+                      << y.extra;
   return path;
 }
 
-std::unique_ptr<child_process> start_daemon(scenario& s, const fixtures::node& n, const std::string& extra = "",
-                                            const std::string& shutdown = "8s") {
-  auto d = s.start(n, {"run", "--config", daemon_config(s, n, extra, shutdown).string()});
+std::unique_ptr<child_process> start_daemon(scenario& s, const fixtures::node& n, const daemon_yaml& y = {}) {
+  auto d = s.start(n, {"run", "--config", daemon_config(s, n, y).string()});
   if (!d->wait_for_log("Ready:", 30s))
     throw std::runtime_error(fmt::format("the daemon of {} did not get ready: {}", n.name, d->describe()));
   return d;
@@ -52,6 +60,42 @@ void expect_delivered(scenario& s, const fixtures::node& receiver, const std::ve
   const comparison c = compare(expectations(plan), got, /*at_least_once=*/true);
   INFO(c.summary());
   CHECK(c.ok());
+}
+
+// The drainer's answers to `count` ConfigureAccount messages of the
+// deactivated AA, taken from the CA's test queue.
+void expect_rejected(scenario& s, std::size_t count) {
+  std::vector<message> got;
+  CHECK(take_until(s.broker_url(s.ca()), received_queue, got, [&] { return got.size() >= count; }, 30s));
+  for (const auto& m : got) {
+    CHECK(m.type == "RejectedConfig");
+    CHECK(m.exchange == "creditors_in");
+  }
+}
+
+// The delays of the "Trying again in X s." lines of one queue's units, in
+// the order of the log, before and after the first line that contains
+// `mark`. A last line still being written is left out.
+struct retry_delays {
+  std::vector<double> before, after;
+};
+
+retry_delays retries_around(const std::string& log, const std::string& queue, const std::string& mark) {
+  constexpr std::string_view retry = "Trying again in ";
+  const auto unit = fmt::format("queue={}]", queue);
+  retry_delays r;
+  bool marked = false;
+  std::istringstream in{log};
+  for (std::string line; std::getline(in, line) && !in.eof();) {
+    if (!marked && line.find(mark) != std::string::npos) {
+      marked = true;
+      continue;
+    }
+    const auto at = line.find(retry);
+    if (at == std::string::npos || line.find(unit) == std::string::npos) continue;
+    (marked ? r.after : r.before).push_back(std::stod(line.substr(at + retry.size())));
+  }
+  return r;
 }
 
 void stop_cleanly(child_process& d) {
@@ -126,7 +170,11 @@ TEST_CASE("a peer activated live: messages flow, queues grow, the manifest moves
 }
 
 TEST_CASE("deactivation: clients stop, the live connection gets an ERROR, the queues are drained", "[daemon]") {
-  scenario s{"d-deac"};
+  // drainers.stop_when_empty: what becomes of a message that comes after
+  // the queue was drained (docs/daemon.md §2).
+  const bool stop_when_empty = GENERATE(false, true);
+  CAPTURE(stop_when_empty);
+  scenario s{stop_when_empty ? "d-deac-stop" : "d-deac"};
   auto& deac = s.add_node("aa-deac", node_type::accounting_authority, "deac00ed");
   s.net().make_peers(deac, s.ca());
   s.net().activate(deac, s.ca());
@@ -136,7 +184,7 @@ TEST_CASE("deactivation: clients stop, the live connection gets an ERROR, the qu
   const auto queue = queue_for(deac);
   s.configure_queue(s.ca(), deac, queue);
   s.configure_queue(deac, s.ca(), queue_for(s.ca()));
-  auto ca = start_daemon(s, s.ca());
+  auto ca = start_daemon(s, s.ca(), {.extra = fmt::format("drainers:\n  stop_when_empty: {}\n", stop_when_empty)});
   auto other = start_daemon(s, deac);
   // The deactivated AA's client is connected to the CA's server.
   REQUIRE(other->wait_for_log(fmt::format("Connected to peer {}", s.ca().id), 20s));
@@ -156,14 +204,31 @@ TEST_CASE("deactivation: clients stop, the live connection gets an ERROR, the qu
   INFO(ca->describe(60));
   INFO(other->describe(60));
   CHECK(other->wait_for_log("The peer has been deactivated.", 20s));
-  CHECK(ca->wait_for_log(fmt::format("Starting the drainer of queue {}", queue), 20s));
-  std::vector<message> got;
-  CHECK(take_until(s.broker_url(s.ca()), received_queue, got, [&] { return got.size() >= 2; }, 30s));
-  for (const auto& m : got) {
-    CHECK(m.type == "RejectedConfig");
-    CHECK(m.exchange == "creditors_in");
-  }
+  REQUIRE(ca->wait_for_log(fmt::format("Starting the drainer of queue {}", queue), 20s));
+  const auto drainer_seen = std::chrono::steady_clock::now();
+  expect_rejected(s, 2);
   CHECK(wait_until([&] { return s.queue_depth(s.ca(), queue) == 0; }, 20s, 200ms));
+
+  if (stop_when_empty) {
+    // The first look at the queue (5 s after the start) finds it empty.
+    CHECK(ca->wait_for_log(fmt::format("Queue {} is empty: the drainer stops.", queue), 20s));
+    REQUIRE(ca->wait_for_log(fmt::format("The drainer of queue {} has ended.", queue), 20s));
+    ca_in.publish("creditors_out", peer_key, configure, {.type = "ConfigureAccount"});
+    ca_in.confirm();
+    // Nothing takes it: the drainer has ended, and no other starts.
+    CHECK(wait_until([&] { return s.queue_depth(s.ca(), queue) == 1; }, 20s, 200ms));
+    CHECK(count_lines_with(ca->log(), fmt::format("Starting the drainer of queue {}", queue)) == 1);
+  } else {
+    // Past the moment a drainer that stops when empty would have found
+    // the queue empty (its first look, 5 s after its start): a condition
+    // on time, the point of this case, not a wait for an event.
+    CHECK(wait_until([&] { return std::chrono::steady_clock::now() - drainer_seen > 7s; }, 10s, 100ms));
+    ca_in.publish("creditors_out", peer_key, configure, {.type = "ConfigureAccount"});
+    ca_in.confirm();
+    expect_rejected(s, 1);
+    CHECK(wait_until([&] { return s.queue_depth(s.ca(), queue) == 0; }, 20s, 200ms));
+    CHECK(ca->log().find("the drainer stops") == std::string::npos);
+  }
   stop_cleanly(*ca);
 }
 
@@ -200,7 +265,7 @@ TEST_CASE("a second SIGTERM ends at once a graceful stop that waits for a silent
   auto server = s.start_server(aa);
   // Far longer than the test's bound below: only the second signal can
   // end the stop in time.
-  auto ca = start_daemon(s, s.ca(), "", "120s");
+  auto ca = start_daemon(s, s.ca(), {.shutdown = "120s"});
   INFO(ca->describe(60));
   REQUIRE(ca->wait_for_log(fmt::format("Connected to peer {}: sending the messages of queue {}", aa.id, queue), 20s));
   // The peer's server stops answering, its connection stays open: no
@@ -230,7 +295,7 @@ TEST_CASE("activation: manage declares a registered peer's queue, creates ACTIVE
   broker_client aa_in{s.broker_url(aa)}, ca_out{s.broker_url(s.ca())};
   bind_inbound(aa_in, node_type::accounting_authority);
   auto aa_daemon = start_daemon(s, aa);
-  auto ca = start_daemon(s, s.ca(), "activation: manage\n");
+  auto ca = start_daemon(s, s.ca(), {.extra = "activation: manage\n"});
   INFO(ca->describe(60));
   REQUIRE(ca->wait_for_log(fmt::format("Peer {}: its 1 queue(s) are declared and it is active.", aa.id), 30s));
   CHECK(s.net().state(s.ca(), aa) == fixtures::peer_state::active);
@@ -243,4 +308,58 @@ TEST_CASE("activation: manage declares a registered peer's queue, creates ACTIVE
   CHECK(wait_until([&] { return s.queue_depth(s.ca(), queue_for(aa)) == 0; }, 20s, 200ms));
   stop_cleanly(*ca);
   stop_cleanly(*aa_daemon);
+}
+
+TEST_CASE("a connection that lasted clients.healthy_after starts the client's backoff again", "[daemon]") {
+  scenario s{"d-healthy"};
+  auto& aa = s.aa();
+  const auto queue = queue_for(aa);
+  s.configure_queue(s.ca(), aa, queue);
+  broker_client aa_in{s.broker_url(aa)}, ca_out{s.broker_url(s.ca())};
+  bind_inbound(aa_in, node_type::accounting_authority);
+  // The ceilings: 0.2 s doubling up to 30 s (docs/daemon.md §2).
+  constexpr double backoff_initial = 0.2, backoff_max = 30;
+  const auto ceiling = [&](std::size_t failures) {
+    return std::min(backoff_max, backoff_initial * std::exp2(double(failures)));
+  };
+  constexpr auto healthy_after = 1s;
+  auto ca = start_daemon(s, s.ca(), {.clients = "  backoff_initial: 200ms\n  backoff_max: 30s\n  healthy_after: 1s\n"});
+  INFO(ca->describe(80));
+  const auto connected = fmt::format("Connected to peer {}: sending the messages of queue {}.", aa.id, queue);
+  const auto retries = [&] { return retries_around(ca->log(), queue, connected); };
+
+  // Nobody listens at the AA's port: the client fails again and again, and
+  // its ceiling grows to 0.2 * 2^5 = 6.4 s at least. Without the reset, the
+  // three delays after the healthy connection would be drawn below 6.4,
+  // 12.8 and 25.6 s (or more): all three below 0.25, 0.45 and 0.85 s (what
+  // the log prints as at most 0.2, 0.4 and 0.8) with a probability of at
+  // most 0.25/6.4 * 0.45/12.8 * 0.85/25.6, about 5e-5; the first alone, 4%.
+  constexpr std::size_t failures = 5;
+  REQUIRE(wait_until([&] { return retries().before.size() >= failures; }, 60s, 100ms));
+  auto server = s.start_server(aa);
+  INFO(server->describe(40));
+  REQUIRE(ca->wait_for_log(connected, 60s));
+  const auto up = std::chrono::steady_clock::now();  // the connection is up since before this
+  // A message goes through the connection...
+  const auto plan = plan_ca_to_aa({"ConfigureAccount"}, 1);
+  publish_plan(ca_out, main_exchange(node_type::creditors_agent, node_type::accounting_authority).name, plan);
+  expect_delivered(s, aa, plan, {ca.get(), server.get()});
+  // ...and the connection is still up after healthy_after (no retry came).
+  CHECK(wait_until([&] { return std::chrono::steady_clock::now() - up > healthy_after + 500ms; }, 10s, 100ms));
+  REQUIRE(retries().after.empty());
+  server->stop(20s);  // the peer goes away: the connection ends, and nobody listens again
+
+  REQUIRE(wait_until([&] { return retries().after.size() >= 3; }, 60s, 100ms));
+  const auto r = retries();
+  // Every delay is below its ceiling: up to 0.2 * 2^n after n failures...
+  for (std::size_t n = 0; n < r.before.size(); ++n) {
+    CAPTURE(n, r.before[n]);
+    CHECK(r.before[n] <= ceiling(n) + 1e-9);
+  }
+  // ...and after the healthy connection, n counts from 0 again.
+  for (std::size_t n = 0; n < 3; ++n) {
+    CAPTURE(r.before.size(), n, r.after[n]);
+    CHECK(r.after[n] <= ceiling(n) + 1e-9);
+  }
+  stop_cleanly(*ca);
 }
