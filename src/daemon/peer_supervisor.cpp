@@ -8,6 +8,8 @@
 #include <asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
+#include <stdexcept>
+
 namespace swpt::daemon {
 namespace {
 
@@ -100,7 +102,8 @@ peer_supervisor::target peer_supervisor::decide(const std::optional<peer_view>& 
     const bool same = files && files->version == view->files_version && (files->client_tls != nullptr) == (t.wanted == mode::clients);
     if (!same) {
       auto fresh = std::make_shared<peer_files>();
-      fresh->data = view->data.value();
+      if (!view->data) throw std::logic_error{"the peer's files were not read"};
+      fresh->data = *view->data;
       fresh->context = session::make_peer_context(owner_, fresh->data);
       if (t.wanted == mode::clients) fresh->client_tls = client_tls(cfg, fresh->data);
       fresh->version = view->files_version;
