@@ -17,6 +17,14 @@ constexpr auto nothrow = asio::experimental::as_tuple(asio::use_awaitable);
 
 std::string_view units_of(bool clients) { return clients ? "clients" : "drainers"; }
 
+// Whether applying `b` after `a` would change nothing: files_version
+// changes with every file the units read.
+bool same_view(const std::optional<peer_view>& a, const std::optional<peer_view>& b) {
+  if (!a || !b) return false;  // a gone peer's loop is always woken: it ends once its units have
+  return a->condition == b->condition && a->queues == b->queues && a->files_version == b->files_version &&
+         a->data == b->data && a->error == b->error;
+}
+
 }  // namespace
 
 peer_supervisor::peer_supervisor(unit_environment& env, const nodedata::owner_data& owner, std::string id,
@@ -32,6 +40,7 @@ peer_supervisor::peer_supervisor(unit_environment& env, const nodedata::owner_da
 peer_supervisor::~peer_supervisor() = default;
 
 void peer_supervisor::update(std::optional<peer_view> view) {
+  if (!retry_ && applied_config_ == env_.current && same_view(desired_, view)) return;
   desired_ = std::move(view);
   ++updates_;
   wake_.cancel();
@@ -56,11 +65,14 @@ asio::awaitable<void> peer_supervisor::run() {
     if (applied != updates_) {
       applied = updates_;
       const auto view = desired_;
+      applied_config_ = env_.current;
+      retry_ = false;
       try {
         co_await apply(view);
       } catch (const std::exception& e) {
         // Kept to this peer: the next scan tries again.
         logger_.error("Peer {}: reconciling failed: {}", id_, log::describe(e));
+        retry_ = true;
       }
       if (!desired_ && applied == updates_ && tasks_.empty()) break;  // its directory is gone
       continue;
@@ -201,10 +213,12 @@ asio::awaitable<void> peer_supervisor::unit(std::string queue, std::shared_ptr<u
     co_await async::run_stoppable(std::move(work), std::move(graceful), std::move(at_once));
   } catch (...) {
     if (const auto it = units_.find(queue); it != units_.end() && it->second == control) units_.erase(it);
+    retry_ = true;
     throw;
   }
   if (control->drained) drained_.insert(queue);
   if (const auto it = units_.find(queue); it != units_.end() && it->second == control) units_.erase(it);
+  retry_ = true;  // the next scan starts it again if it is still wanted
 }
 
 }  // namespace swpt::daemon
