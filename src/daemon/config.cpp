@@ -305,7 +305,7 @@ const std::vector<key_rule>& rules() {
       rule("server.peers_check_interval", "APP_PEERS_CHECK_SECONDS", [](auto& c) -> auto& { return c.server.peers_check_interval; }, seconds()),
       rule("server.max_cached_peers", "APP_MAX_CACHED_PEERS", [](auto& c) -> auto& { return c.server.max_cached_peers; }, count(0)),
       rule("server.peers_cache_lifetime", "APP_PEERS_CACHE_SECONDS", [](auto& c) -> auto& { return c.server.peers_cache_lifetime; }, seconds(true)),
-      // 0: five per CPU.
+      // 0: four (run.cpp).
       rule("server.file_read_threads", "APP_FILE_READ_THREADS", [](auto& c) -> auto& { return c.server.file_read_threads; },
            count(0, static_cast<long long>(max_file_read_threads))),
 

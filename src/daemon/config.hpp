@@ -51,7 +51,7 @@ struct server_config {
   duration peers_check_interval = 3600s;                  // APP_PEERS_CHECK_SECONDS
   std::size_t max_cached_peers = 5000;                    // APP_MAX_CACHED_PEERS
   duration peers_cache_lifetime = 600s;                   // APP_PEERS_CACHE_SECONDS
-  std::size_t file_read_threads = 0;                      // APP_FILE_READ_THREADS; 0: 5 x CPUs
+  std::size_t file_read_threads = 0;                      // APP_FILE_READ_THREADS; 0: 4
   friend bool operator==(const server_config&, const server_config&) = default;
 };
 

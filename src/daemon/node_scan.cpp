@@ -4,6 +4,7 @@
 #include "nodedata/node_id.hpp"
 #include "nodedata/text_file.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -30,8 +31,48 @@ constexpr std::string_view read_files[] = {"sub-ca.crt", "root-ca.crt", "nodetyp
                                            "masq-subnet.txt"};
 constexpr std::string_view nodeinfo_dir = "nodeinfo";  // every file in it counts
 
-bool is_one_of(std::string_view name, std::span<const std::string_view> names) {
-  return std::ranges::find(names, name) != names.end();
+std::string errno_text(int error) { return std::error_code{error, std::generic_category()}.message(); }
+
+// An open directory, closed with its scope.
+class directory_fd {
+ public:
+  explicit directory_fd(int fd) noexcept : fd_{fd} {}
+  directory_fd(const directory_fd&) = delete;
+  directory_fd& operator=(const directory_fd&) = delete;
+  ~directory_fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const noexcept { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// Opens `name` in the directory `at` (symlinks followed, as stat() does).
+directory_fd open_directory(int at, const char* name) {
+  return directory_fd{::openat(at, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+}
+
+// Calls `f(name)` for every entry of the open directory `dir` but "." and
+// "..", in directory order, reading with getdents64 into `buffer` (the
+// scanner's own, reused: no allocation per directory, unlike opendir()).
+// Returns the error that ended the listing, 0 at its end.
+template <class F>
+int for_each_entry(int dir, std::span<char> buffer, F&& f) {
+  for (;;) {
+    const ::ssize_t n = ::getdents64(dir, buffer.data(), buffer.size());
+    if (n == 0) return 0;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    for (::ssize_t at = 0; at < n;) {
+      const auto* entry = reinterpret_cast<const struct dirent64*>(buffer.data() + at);
+      at += entry->d_reclen;
+      const std::string_view name{entry->d_name};
+      if (name != "." && name != "..") f(name);
+    }
+  }
 }
 
 std::int64_t nanoseconds(const struct timespec& t) {
@@ -109,20 +150,32 @@ node_view node_scanner::scan() {
   if (owner_ && !same_owner(*owner_, out.owner)) cache_.clear();
   owner_ = out.owner;
 
+  // Every entry of peers/ named like a node ID; a directory with sub-ca.crt
+  // is a peer (docs/node-database.md §2). Its condition comes from the
+  // same fingerprint as the cache's, so that the cached view and the
+  // fingerprint describe one observation.
+  const path peers_dir = root_ / "peers";
+  const directory_fd peers = open_directory(AT_FDCWD, peers_dir.c_str());
+  if (const int error = errno; peers.get() < 0)
+    throw nodedata::database_error{peers_dir, "cannot list directory: " + errno_text(error)};
+  std::vector<std::string> ids;
+  const int error = for_each_entry(peers.get(), buffer_, [&](std::string_view name) {
+    if (nodedata::is_node_id(name)) ids.emplace_back(name);
+  });
+  if (error != 0) throw nodedata::database_error{peers_dir, "cannot list directory: " + errno_text(error)};
+
   std::map<std::string, cached, std::less<>> next;
-  for (auto& [id, ignored_state] : database_.list_peers()) {
-    // The condition comes from the fingerprint, not from list_peers(), so
-    // that the cached view and the fingerprint describe one observation.
+  for (const std::string& id : ids) {
     std::optional<fingerprint> seen;
     try {
-      seen = take_fingerprint(root_ / "peers" / id);
+      seen = take_fingerprint(peers.get(), id);
     } catch (const nodedata::database_error& e) {
       // Not cached: without a fingerprint it is read again next time.
       peer_view& view = out.peers.emplace(id, broken(id, e)).first->second;
       view.files_version = ++last_version_;
       continue;
     }
-    if (!seen || !has(seen->files, "sub-ca.crt")) continue;  // went away since list_peers()
+    if (!seen || !has(seen->files, "sub-ca.crt")) continue;  // not a peer (yet), or gone
 
     const auto old = cache_.find(id);
     if (old != cache_.end() && old->second.seen == *seen && !old->second.reread) {
@@ -142,43 +195,56 @@ node_view node_scanner::scan() {
   return out;
 }
 
-// nullopt when the directory is gone. Sorted by name, as directory order
-// is arbitrary.
-std::optional<node_scanner::fingerprint> node_scanner::take_fingerprint(const path& peer_dir) {
-  fingerprint seen;
-  const auto stamp_dir = [&](const path& dir, std::string_view prefix, bool top) {
-    std::error_code ec;
-    std::filesystem::directory_iterator it{dir, ec};
-    if (ec == std::errc::no_such_file_or_directory) return false;
-    for (; !ec && it != std::filesystem::directory_iterator{}; it.increment(ec)) {
-      const std::string name = it->path().filename().string();
-      std::vector<file_stamp>* part = nullptr;
-      if (!top) {
-        part = &seen.files;
-      } else if (is_one_of(name, state_files)) {
-        part = &seen.state;
-      } else if (is_one_of(name, read_files)) {
-        part = &seen.files;
-      }
-      if (part == nullptr) continue;
-      struct stat info {};
-      if (::stat(it->path().c_str(), &info) != 0) {
-        if (errno == ENOENT) continue;  // removed since listed, or a dangling symlink: absent
-        const std::error_code error{errno, std::generic_category()};
-        throw nodedata::database_error{it->path(), "cannot stat: " + error.message()};
-      }
-      part->push_back(file_stamp{.name = fmt::format("{}{}", prefix, name),
-                                 .size = static_cast<std::uint64_t>(info.st_size),
-                                 .inode = static_cast<std::uint64_t>(info.st_ino),
-                                 .device = static_cast<std::uint64_t>(info.st_dev),
-                                 .mtime_ns = nanoseconds(info.st_mtim),
-                                 .ctime_ns = nanoseconds(info.st_ctim)});
-    }
-    if (ec) throw nodedata::database_error{dir, "cannot list directory: " + ec.message()};
-    return true;
+// nullopt when peers/<id> is not a directory (or is gone). Sorted by name,
+// as directory order is arbitrary. Every name is looked up relative to an
+// open directory, and the listing goes into the scanner's buffer: a scan
+// of an unchanged database costs a few short system calls per peer
+// (docs/daemon.md §1).
+std::optional<node_scanner::fingerprint> node_scanner::take_fingerprint(int peers_dir, const std::string& id) {
+  const auto where = [&](std::string_view name) {
+    path p = root_ / "peers" / id;
+    if (!name.empty()) p /= name;
+    return p;
   };
-  if (!stamp_dir(peer_dir, "", true)) return std::nullopt;
-  stamp_dir(peer_dir / nodeinfo_dir, fmt::format("{}/", nodeinfo_dir), false);  // absent: find_peer() says so
+  const directory_fd dir = open_directory(peers_dir, id.c_str());
+  if (const int error = errno; dir.get() < 0) {
+    if (error == ENOENT || error == ENOTDIR) return std::nullopt;
+    throw nodedata::database_error{where(""), "cannot list directory: " + errno_text(error)};
+  }
+  fingerprint seen;
+  // Stamps `name` of the open directory `at` into `part`; absent (removed
+  // since listed, or a dangling symlink) is no stamp.
+  const auto stamp = [&](int at, std::string_view prefix, std::string_view name, std::vector<file_stamp>& part) {
+    std::string shown{prefix};
+    shown += name;
+    struct stat info {};
+    if (::fstatat(at, shown.c_str() + prefix.size(), &info, 0) != 0) {
+      const int error = errno;
+      if (error == ENOENT) return;
+      throw nodedata::database_error{where(shown), "cannot stat: " + errno_text(error)};
+    }
+    part.push_back(file_stamp{.name = std::move(shown),
+                              .size = static_cast<std::uint64_t>(info.st_size),
+                              .inode = static_cast<std::uint64_t>(info.st_ino),
+                              .device = static_cast<std::uint64_t>(info.st_dev),
+                              .mtime_ns = nanoseconds(info.st_mtim),
+                              .ctime_ns = nanoseconds(info.st_ctim)});
+  };
+  // The files of fixed names are looked up, not listed: a lookup of an
+  // absent name costs less than reading the directory.
+  for (const std::string_view name : state_files) stamp(dir.get(), "", name, seen.state);
+  for (const std::string_view name : read_files) stamp(dir.get(), "", name, seen.files);
+
+  // Every file in nodeinfo/; absent: find_peer() says so.
+  const directory_fd info = open_directory(dir.get(), std::string{nodeinfo_dir}.c_str());
+  if (const int error = errno; info.get() < 0 && error != ENOENT)
+    throw nodedata::database_error{where(nodeinfo_dir), "cannot list directory: " + errno_text(error)};
+  if (info.get() >= 0) {
+    const std::string prefix = fmt::format("{}/", nodeinfo_dir);
+    const int error =
+        for_each_entry(info.get(), buffer_, [&](std::string_view name) { stamp(info.get(), prefix, name, seen.files); });
+    if (error != 0) throw nodedata::database_error{where(nodeinfo_dir), "cannot list directory: " + errno_text(error)};
+  }
   const auto by_name = [](const file_stamp& a, const file_stamp& b) { return a.name < b.name; };
   std::ranges::sort(seen.state, by_name);
   std::ranges::sort(seen.files, by_name);
@@ -209,7 +275,7 @@ std::optional<peer_view> node_scanner::read_peer(const std::string& id, const fi
         break;
     }
     if (has(seen.state, "queues.txt")) view.queues = read_queue_count(root_ / "peers" / id / "queues.txt");
-    view.data = std::move(data);
+    view.data = std::make_shared<const nodedata::peer_data>(std::move(*data));
   } catch (const nodedata::database_error& e) {
     view = broken(id, e);
   }

@@ -70,6 +70,10 @@ struct node_watcher::impl : std::enable_shared_from_this<impl> {
   std::map<int, std::set<std::string, std::less<>>> dirs_of;
   std::set<std::string, std::less<>> given;     // watch_peers()'s IDs
   std::set<std::string, std::less<>> appeared;  // new in peers/ since: maybe not complete yet
+  // A watched path may name another directory now, unseen by any event
+  // (events were lost, or a watched directory was moved away with what is
+  // under it): update() renews every watch, not only the missing ones.
+  bool renew_all = false;
 
   void open();
   void read();
@@ -132,11 +136,13 @@ void node_watcher::impl::read() {
 
 void node_watcher::impl::handle(int wd, std::uint32_t mask, std::string_view name) {
   if (mask & IN_Q_OVERFLOW) {
+    renew_all = true;
     soon(clock::now() + coalesce);  // events were lost: the scan finds what they said
     return;
   }
   const auto dirs = dirs_of.find(wd);
   if (dirs == dirs_of.end()) return;  // a watch we removed ourselves
+  if (mask & (IN_MOVE_SELF | IN_DELETE_SELF)) renew_all = true;
   if (mask & IN_IGNORED) {
     forget(wd);  // the directory went: the scan, then watch_peers(), tell what replaces it
   } else if ((mask & IN_ISDIR) && (mask & (IN_CREATE | IN_MOVED_TO))) {
@@ -154,6 +160,7 @@ void node_watcher::impl::handle(int wd, std::uint32_t mask, std::string_view nam
 void node_watcher::impl::on_new_dir(const std::string& dir, std::string_view name) {
   if (dir.empty() && name == "peers") {
     watch("peers");
+    renew_all = true;  // the peers' watches are on the old peers/'s directories
   } else if (dir == "peers" && nodedata::is_node_id(name)) {
     appeared.emplace(name);
     watch(peer_dir(name));
@@ -201,7 +208,10 @@ void node_watcher::impl::forget(int wd) {
 }
 
 // Watches root, peers/, and the given and appeared peers' directories;
-// drops every other watch.
+// drops every other watch. A directory watched already keeps its watch
+// (the events of its parent renew it when it is replaced), so that a scan
+// of an unchanged database adds no watch: inotify_add_watch() walks the
+// whole path, thousands of times per scan otherwise.
 void node_watcher::impl::update() {
   std::set<std::string, std::less<>> wanted{"", "peers"};
   for (const auto* ids : {&given, &appeared}) {
@@ -214,7 +224,9 @@ void node_watcher::impl::update() {
   for (const auto& [dir, wd] : wd_of)
     if (!wanted.contains(dir)) unwanted.push_back(dir);
   for (const std::string& dir : unwanted) unwatch(dir);
-  for (const std::string& dir : wanted) watch(dir);
+  const bool all = std::exchange(renew_all, false);
+  for (const std::string& dir : wanted)
+    if (all || !wd_of.contains(dir)) watch(dir);
 }
 
 void node_watcher::impl::close() {

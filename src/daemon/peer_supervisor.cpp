@@ -8,12 +8,22 @@
 #include <asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
+#include <stdexcept>
+
 namespace swpt::daemon {
 namespace {
 
 constexpr auto nothrow = asio::experimental::as_tuple(asio::use_awaitable);
 
 std::string_view units_of(bool clients) { return clients ? "clients" : "drainers"; }
+
+// Whether applying `b` after `a` would change nothing: files_version
+// changes with every file the units read.
+bool same_view(const std::optional<peer_view>& a, const std::optional<peer_view>& b) {
+  if (!a || !b) return false;  // a gone peer's loop is always woken: it ends once its units have
+  return a->condition == b->condition && a->queues == b->queues && a->files_version == b->files_version &&
+         a->data == b->data && a->error == b->error;
+}
 
 }  // namespace
 
@@ -30,6 +40,7 @@ peer_supervisor::peer_supervisor(unit_environment& env, const nodedata::owner_da
 peer_supervisor::~peer_supervisor() = default;
 
 void peer_supervisor::update(std::optional<peer_view> view) {
+  if (!retry_ && applied_config_ == env_.current && same_view(desired_, view)) return;
   desired_ = std::move(view);
   ++updates_;
   wake_.cancel();
@@ -54,11 +65,14 @@ asio::awaitable<void> peer_supervisor::run() {
     if (applied != updates_) {
       applied = updates_;
       const auto view = desired_;
+      applied_config_ = env_.current;
+      retry_ = false;
       try {
         co_await apply(view);
       } catch (const std::exception& e) {
         // Kept to this peer: the next scan tries again.
         logger_.error("Peer {}: reconciling failed: {}", id_, log::describe(e));
+        retry_ = true;
       }
       if (!desired_ && applied == updates_ && tasks_.empty()) break;  // its directory is gone
       continue;
@@ -100,7 +114,8 @@ peer_supervisor::target peer_supervisor::decide(const std::optional<peer_view>& 
     const bool same = files && files->version == view->files_version && (files->client_tls != nullptr) == (t.wanted == mode::clients);
     if (!same) {
       auto fresh = std::make_shared<peer_files>();
-      fresh->data = view->data.value();
+      if (!view->data) throw std::logic_error{"the peer's files were not read"};
+      fresh->data = *view->data;
       fresh->context = session::make_peer_context(owner_, fresh->data);
       if (t.wanted == mode::clients) fresh->client_tls = client_tls(cfg, fresh->data);
       fresh->version = view->files_version;
@@ -198,10 +213,12 @@ asio::awaitable<void> peer_supervisor::unit(std::string queue, std::shared_ptr<u
     co_await async::run_stoppable(std::move(work), std::move(graceful), std::move(at_once));
   } catch (...) {
     if (const auto it = units_.find(queue); it != units_.end() && it->second == control) units_.erase(it);
+    retry_ = true;
     throw;
   }
   if (control->drained) drained_.insert(queue);
   if (const auto it = units_.find(queue); it != units_.end() && it->second == control) units_.erase(it);
+  retry_ = true;  // the next scan starts it again if it is still wanted
 }
 
 }  // namespace swpt::daemon

@@ -34,7 +34,10 @@ class peer_supervisor {
   peer_supervisor(const peer_supervisor&) = delete;
   peer_supervisor& operator=(const peer_supervisor&) = delete;
 
-  // The peer as the last scan saw it; nullopt: its directory is gone.
+  // The peer as the last scan saw it; nullopt: its directory is gone. A
+  // view like the one applied last, under the same configuration, with
+  // nothing to retry, does not wake the peer's loop: most scans of 1,000
+  // peers change nothing (bench/daemon).
   void update(std::optional<peer_view> view);
   // Every unit ends gracefully (bounded by timeouts.shutdown); run() then
   // returns.
@@ -71,6 +74,10 @@ class peer_supervisor {
 
   std::optional<peer_view> desired_;
   std::uint64_t updates_ = 0;  // update() calls; the loop compares with what it applied
+  // What the last apply() applied the view under; `retry`: it failed, or a
+  // unit ended since, and the next view is applied even if it is the same.
+  std::shared_ptr<const config> applied_config_;
+  bool retry_ = true;
   bool shutdown_ = false;
   asio::steady_timer wake_;  // never expires; cancel() wakes the loop
 

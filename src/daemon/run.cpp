@@ -29,7 +29,6 @@
 #include <csignal>
 #include <memory>
 #include <optional>
-#include <thread>
 #include <vector>
 
 namespace swpt::daemon {
@@ -42,9 +41,14 @@ constexpr std::chrono::milliseconds connected_poll{100};
 // look at its queue): a few, so one slow broker call does not hold the rest.
 constexpr std::size_t blocking_threads = 2;
 
+// The server's admissions read a peer's files when it connects, and cache
+// them: a few threads keep one slow read (NFS) from holding the others. A
+// thread per CPU times five, as upstream, was 20 and more idle threads on
+// a small machine (docs/configuration.md).
+constexpr std::size_t default_file_read_threads = 4;
+
 std::size_t file_read_threads(const config& c) {
-  if (c.server.file_read_threads != 0) return c.server.file_read_threads;
-  return 5 * std::max(1u, std::thread::hardware_concurrency());
+  return c.server.file_read_threads != 0 ? c.server.file_read_threads : default_file_read_threads;
 }
 
 std::string listener_name(const listener& l) {

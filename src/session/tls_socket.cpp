@@ -96,6 +96,11 @@ asio::awaitable<std::error_code> tls_socket::wait_readable() {
   // Decrypted bytes only: a partial record in OpenSSL's buffer needs the
   // socket (SSL_has_pending would report it and make the reader spin).
   if (SSL_pending(ssl_) > 0) co_return std::error_code{};
+  // SSL_MODE_RELEASE_BUFFERS frees the read buffer only after a record of
+  // application data; a read that ended in "want read" after a handshake
+  // message (a TLS 1.3 session ticket) keeps its 16 KiB. Freed here, before
+  // the wait; OpenSSL keeps a buffer that holds a partial record.
+  SSL_free_buffers(ssl_);
   auto [ec] = co_await socket_.async_wait(asio::socket_base::wait_read, nothrow);
   co_return ec;
 }

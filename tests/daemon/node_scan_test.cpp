@@ -6,6 +6,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <array>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -241,6 +246,57 @@ TEST_CASE("scan: unchanged peers are not read again; files_version follows the c
   put(t.dir(t.ca) / "sub-ca.crt", slurp(t.dir(t.ca) / "sub-ca.crt"));
   CHECK(view_of(scanner.scan(), t.ca).files_version != dated_version);
   CHECK(scanner.parses() == 7);
+}
+
+// A file rewritten in place, as on NFS by another machine: same inode,
+// same size, the directories' times as they were (a rewrite changes no
+// directory). Only the file's own stat data shows it. Times are set
+// explicitly (utimensat), so nothing depends on the clock's resolution.
+TEST_CASE("scan: a file rewritten in place is seen though no directory changed", "[scan]") {
+  aa_with_peers t;
+  t.net.activate(t.aa, t.ca);
+  node_scanner scanner{t.aa.dir};
+  auto v = scanner.scan();
+  const auto version = view_of(v, t.ca).files_version;
+  REQUIRE(scanner.parses() == 1);
+
+  const auto times_of = [](const fs::path& p) {
+    struct stat info {};
+    REQUIRE(::stat(p.c_str(), &info) == 0);
+    return std::array<timespec, 2>{info.st_atim, info.st_mtim};
+  };
+  const auto rewrite_in_place = [&](const fs::path& file, const fs::path& dir, std::int64_t seconds) {
+    const auto dir_times = times_of(dir);
+    const std::string content = slurp(file);
+    struct stat before {};
+    REQUIRE(::stat(file.c_str(), &before) == 0);
+    {
+      std::fstream out{file, std::ios::binary | std::ios::in | std::ios::out};  // no O_TRUNC, same inode
+      out << content;
+      REQUIRE(out);
+    }
+    const std::array<timespec, 2> file_times{timespec{seconds, 0}, timespec{seconds, 0}};
+    REQUIRE(::utimensat(AT_FDCWD, file.c_str(), file_times.data(), 0) == 0);
+    REQUIRE(::utimensat(AT_FDCWD, dir.c_str(), dir_times.data(), 0) == 0);
+    struct stat after {};
+    REQUIRE(::stat(file.c_str(), &after) == 0);
+    CHECK(after.st_ino == before.st_ino);
+    CHECK(after.st_size == before.st_size);
+  };
+
+  rewrite_in_place(t.dir(t.ca) / "nodeinfo" / "stomp.toml", t.dir(t.ca) / "nodeinfo", 1'000'000'000);
+  v = scanner.scan();
+  CHECK(scanner.parses() == 2);
+  const auto rewritten = view_of(v, t.ca).files_version;
+  CHECK(rewritten != version);
+
+  rewrite_in_place(t.dir(t.ca) / "root-ca.crt", t.dir(t.ca), 1'100'000'000);
+  v = scanner.scan();
+  CHECK(scanner.parses() == 3);
+  CHECK(view_of(v, t.ca).files_version != rewritten);
+
+  scanner.scan();  // and nothing more after that
+  CHECK(scanner.parses() == 3);
 }
 
 TEST_CASE("scan: a change of the owner's files reads every peer again, with new versions", "[scan]") {
