@@ -4,6 +4,7 @@
 
 #include "session/connection.hpp"
 
+#include <asio/bind_cancellation_slot.hpp>
 #include <asio/ssl/error.hpp>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -92,11 +93,12 @@ asio::awaitable<std::error_code> tls_socket::handshake(role r) {
   }
 }
 
-asio::awaitable<std::error_code> tls_socket::wait_readable() {
+asio::awaitable<std::error_code> tls_socket::wait_readable(asio::cancellation_slot slot) {
   // Decrypted bytes only: a partial record in OpenSSL's buffer needs the
   // socket (SSL_has_pending would report it and make the reader spin).
   if (SSL_pending(ssl_) > 0) co_return std::error_code{};
-  auto [ec] = co_await socket_.async_wait(asio::socket_base::wait_read, nothrow);
+  auto token = asio::bind_cancellation_slot(slot, nothrow);
+  auto [ec] = co_await socket_.async_wait(asio::socket_base::wait_read, std::move(token));
   co_return ec;
 }
 
