@@ -342,9 +342,16 @@ asio::awaitable<void> publisher::submit(publication message, confirm_handler con
       case impl::put::closed:
         j.confirmed(errc::stopped);
         co_return;
-      case impl::put::queued_first:
-        if (auto w = self->worker.lock()) w->notify(self.get());
+      case impl::put::queued_first: {
+        // The worker is woken behind the submitting session's current work
+        // (posted to its own thread: no system call), so that it finds
+        // every message the session read in one go, not just the first.
+        auto wake = [self] {
+          if (auto w = self->worker.lock()) w->notify(self.get());
+        };
+        asio::post(self->space->get_executor(), std::move(wake));
         co_return;
+      }
       case impl::put::queued:
         co_return;
       case impl::put::full:

@@ -1,6 +1,7 @@
 #include "session/connection.hpp"
 
 #include <asio/experimental/awaitable_operators.hpp>
+#include <asio/this_coro.hpp>
 
 #include <array>
 
@@ -42,7 +43,6 @@ connection::connection(tls_socket stream, const timing& times, const stomp::pars
       writer_wake_{stream_.get_executor()},
       closing_event_{stream_.get_executor()},
       heartbeat_start_{stream_.get_executor()},
-      reading_stopped_{stream_.get_executor()},
       last_received_{clock::now()},
       close_deadline_{stream_.get_executor()} {}
 
@@ -67,10 +67,9 @@ asio::awaitable<std::variant<stomp::frame_view, read_failure>> connection::read_
     in_.erase(0, std::exchange(in_begin_, 0));
     if (in_.empty()) std::string{}.swap(in_);
     if (reading_stopped_flag_) co_return read_failure{asio::error::operation_aborted, false};
-    // Raced only here, where reading suspends (once per batch of frames).
-    auto readable = co_await (stream_.wait_readable() || until_reading_stopped());
-    if (readable.index() == 1) co_return read_failure{asio::error::operation_aborted, false};
-    if (auto ec = std::get<0>(readable)) co_return read_failure{ec, false};
+    const auto waited = co_await wait_readable();  // not in the condition: GCC 12 miscompiles that
+    if (reading_stopped_flag_) co_return read_failure{asio::error::operation_aborted, false};
+    if (waited) co_return read_failure{waited, false};
     // Decrypt into a scratch buffer shared by the thread's connections (used
     // only between two suspensions), then keep just the bytes that came.
     thread_local std::array<char, read_chunk> scratch;
@@ -82,13 +81,21 @@ asio::awaitable<std::variant<stomp::frame_view, read_failure>> connection::read_
   }
 }
 
-asio::awaitable<void> connection::until_reading_stopped() {
-  while (!reading_stopped_flag_) co_await reading_stopped_.wait();
+// Not a race of two coroutines (`||`): that costs two coroutine frames and
+// the loser's cancellation exception on every read. The socket wait has a
+// signal of its own, which stop_reading() emits, and to which a cancellation
+// of the reading coroutine is passed on.
+asio::awaitable<std::error_code> connection::wait_readable() {
+  auto outer = (co_await asio::this_coro::cancellation_state).slot();
+  if (outer.is_connected()) outer.assign([this](asio::cancellation_type type) { read_wait_.emit(type); });
+  const auto ec = co_await stream_.wait_readable(read_wait_.slot());
+  if (outer.is_connected()) outer.clear();
+  co_return ec;
 }
 
 void connection::stop_reading() {
   reading_stopped_flag_ = true;
-  reading_stopped_.notify();
+  read_wait_.emit(asio::cancellation_type::terminal);  // a pending wait ends; none: nothing happens
 }
 
 void connection::pause_silence_count() {

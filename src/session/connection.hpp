@@ -16,6 +16,7 @@
 #include "session/tls_socket.hpp"
 
 #include <asio/awaitable.hpp>
+#include <asio/cancellation_signal.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
@@ -121,7 +122,9 @@ class connection : public std::enable_shared_from_this<connection> {
   asio::awaitable<void> writer();
   asio::awaitable<void> heartbeats();
   asio::awaitable<void> watchdog();
-  asio::awaitable<void> until_reading_stopped();
+  // Completes once the stream has something to read, or with an error
+  // (operation_aborted after stop_reading() or a cancellation).
+  asio::awaitable<std::error_code> wait_readable();
 
   tls_socket stream_;
   timing times_;
@@ -137,7 +140,7 @@ class connection : public std::enable_shared_from_this<connection> {
   event writer_wake_;
   event closing_event_;
   event heartbeat_start_;
-  event reading_stopped_;
+  asio::cancellation_signal read_wait_;  // ends a pending wait_readable()
   bool closing_ = false;
   bool reading_stopped_flag_ = false;
   bool heartbeats_started_ = false;

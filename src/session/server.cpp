@@ -188,12 +188,14 @@ asio::awaitable<void> server_session::protocol() {
   auto frames = [this]() -> asio::awaitable<void> {
     const std::size_t buffer = owner_.settings_.buffer;
     while (!closing() && !stop_requested_) {
-      // Flow control: stop reading at `buffer` unconfirmed messages and
-      // resume at a quarter of that, so reads come in batches. Slow
-      // confirmations do not make the peer silent.
+      // Flow control (docs/stomp.md §7): stop reading at `buffer`
+      // unconfirmed messages and resume as soon as a confirmation makes
+      // room. (The original waits until a quarter are left: with a client
+      // that keeps as many in flight, the window empties every cycle and
+      // the broker idles.) Slow confirmations do not make the peer silent.
       if (pending_.size() >= buffer) {
         pause_silence_count();
-        while (pending_.size() > buffer / 4 && !closing() && !stop_requested_) co_await confirmations_.wait();
+        while (pending_.size() >= buffer && !closing() && !stop_requested_) co_await confirmations_.wait();
         resume_silence_count();
       }
       auto next = co_await read_frame();
@@ -355,7 +357,7 @@ void server_session::on_confirmed(std::uint64_t seq, std::error_code ec) {
     pending_.pop_front();
   }
   if (!last) return;  // an earlier message is still unconfirmed
-  if (pending_.size() <= owner_.settings_.buffer / 4) confirmations_.notify();
+  if (pending_.size() < owner_.settings_.buffer) confirmations_.notify();
   if (disconnect_receipt_) {
     // After DISCONNECT only its own RECEIPT is sent, once all is confirmed.
     if (!pending_.empty()) return;

@@ -46,7 +46,7 @@ struct server_settings {
   std::size_t max_pending_handshakes_per_address = 10;
   std::size_t max_connections = 4000;
   // Unconfirmed messages per connection (SWPT_SERVER_BUFFER): reading stops
-  // at this many and resumes at a quarter of it.
+  // at this many and resumes as soon as fewer are unconfirmed.
   std::size_t buffer = 100;
   // APP_PEERS_CHECK_SECONDS: how often a connection re-checks that its peer
   // is still active (first time at a random point within the period).

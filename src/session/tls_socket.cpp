@@ -4,6 +4,7 @@
 
 #include "session/connection.hpp"
 
+#include <asio/bind_cancellation_slot.hpp>
 #include <asio/ssl/error.hpp>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -92,7 +93,7 @@ asio::awaitable<std::error_code> tls_socket::handshake(role r) {
   }
 }
 
-asio::awaitable<std::error_code> tls_socket::wait_readable() {
+asio::awaitable<std::error_code> tls_socket::wait_readable(asio::cancellation_slot slot) {
   // Decrypted bytes only: a partial record in OpenSSL's buffer needs the
   // socket (SSL_has_pending would report it and make the reader spin).
   if (SSL_pending(ssl_) > 0) co_return std::error_code{};
@@ -101,7 +102,8 @@ asio::awaitable<std::error_code> tls_socket::wait_readable() {
   // message (a TLS 1.3 session ticket) keeps its 16 KiB. Freed here, before
   // the wait; OpenSSL keeps a buffer that holds a partial record.
   SSL_free_buffers(ssl_);
-  auto [ec] = co_await socket_.async_wait(asio::socket_base::wait_read, nothrow);
+  auto token = asio::bind_cancellation_slot(slot, nothrow);
+  auto [ec] = co_await socket_.async_wait(asio::socket_base::wait_read, std::move(token));
   co_return ec;
 }
 

@@ -16,6 +16,7 @@
 
 #include <asio/awaitable.hpp>
 #include <asio/buffer.hpp>
+#include <asio/cancellation_signal.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/ssl/context.hpp>
 
@@ -47,8 +48,9 @@ class tls_socket {
   asio::awaitable<std::error_code> handshake(role r);
 
   // Completes once read_available() has something to return: OpenSSL holds
-  // decrypted bytes, or the socket is readable (or has failed).
-  asio::awaitable<std::error_code> wait_readable();
+  // decrypted bytes, or the socket is readable (or has failed). The socket
+  // wait is cancelled through `slot`, not through the awaiting coroutine's.
+  asio::awaitable<std::error_code> wait_readable(asio::cancellation_slot slot);
 
   // Decrypts what is available without waiting: (no error, n > 0), or
   // (would_block, 0) when a record is still incomplete, or the end of the
