@@ -94,3 +94,16 @@ TEST_CASE("both contexts bound the depth and the size of a peer's certificate li
   CHECK(SSL_CTX_get_max_cert_list(server.native_handle()) == session::max_certificate_list);
   CHECK(SSL_CTX_get_max_cert_list(client.context().native_handle()) == session::max_certificate_list);
 }
+
+TEST_CASE("the clients' base context is made again only when our certificate or key changes", "[session][chain]") {
+  network net;
+  session::client_base_cache bases;
+  const auto own = session::tls_credentials::load(net.trio.ca.server_cert, net.trio.ca.server_key);
+  const auto first = bases.get(own);
+  CHECK(bases.get(own) == first);
+  auto renewed = own;
+  renewed.certificate_pem += "\n";  // other bytes, the same certificate
+  const auto second = bases.get(renewed);
+  CHECK(second != first);
+  CHECK(bases.get(renewed) == second);
+}
