@@ -338,7 +338,7 @@ class idle_fleet {
 
  private:
   asio::io_context io_;
-  asio::ssl::context tls_;
+  session::client_tls tls_;
   session::client_target target_;
   session::client_settings settings_;
   std::vector<std::unique_ptr<idle_source>> sources_;

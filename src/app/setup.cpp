@@ -105,7 +105,7 @@ session::client_settings client_settings_for(const options& o, const tunables& t
 namespace {
 
 template <class Make>
-asio::ssl::context tls_context(const options& o, Make make) {
+auto tls_context(const options& o, Make make) {
   const auto credentials = session::tls_credentials::load(o.server_cert, o.server_key);
   try {
     return make(credentials);
@@ -123,9 +123,9 @@ asio::ssl::context server_tls(const options& o, const std::string& owner_root_ca
   });
 }
 
-asio::ssl::context client_tls(const options& o, const nodedata::peer_data& peer) {
+session::client_tls client_tls(const options& o, const nodedata::peer_data& peer) {
   return tls_context(o, [&](const session::tls_credentials& c) {
-    return session::make_client_context(c, peer.sub_ca_pem, peer.root_ca_pem);
+    return session::make_client_tls(c, peer.sub_ca_pem, peer.root_ca_pem);
   });
 }
 

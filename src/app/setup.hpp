@@ -13,6 +13,7 @@
 #include "log/describe.hpp"
 #include "nodedata/database.hpp"
 #include "session/settings.hpp"
+#include "session/tls.hpp"
 
 #include <asio/ssl/context.hpp>
 
@@ -80,7 +81,7 @@ session::client_settings client_settings_for(const options& o, const tunables& t
 // the owner's root, and the client's for one peer. Throw naming the file
 // that cannot be read or the pair that cannot be used.
 asio::ssl::context server_tls(const options& o, const std::string& owner_root_ca_pem);
-asio::ssl::context client_tls(const options& o, const nodedata::peer_data& peer);
+session::client_tls client_tls(const options& o, const nodedata::peer_data& peer);
 
 // "what: why: deeper why" for an exception and the ones nested in it.
 using log::describe;

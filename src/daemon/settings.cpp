@@ -19,10 +19,10 @@ std::uint16_t prefetch_count(std::size_t buffer) noexcept {
 }
 
 template <class Make>
-std::shared_ptr<asio::ssl::context> tls_context(const config& c, Make make) {
+auto tls_context(const config& c, Make make) {
   const auto credentials = session::tls_credentials::load(c.server.certificate, c.server.key);
   try {
-    return std::make_shared<asio::ssl::context>(make(credentials));
+    return make(credentials);
   } catch (const std::system_error&) {
     std::throw_with_nested(std::runtime_error{
         fmt::format("The certificate {} and the key {} cannot be used", c.server.certificate, c.server.key)});
@@ -108,13 +108,18 @@ session::duration finish_grace(const config& c) {
 
 std::shared_ptr<asio::ssl::context> server_tls(const config& c, const std::string& owner_root_ca_pem) {
   return tls_context(c, [&](const session::tls_credentials& own) {
-    return session::make_server_context(own, owner_root_ca_pem);
+    return std::make_shared<asio::ssl::context>(session::make_server_context(own, owner_root_ca_pem));
   });
 }
 
-std::shared_ptr<asio::ssl::context> client_tls(const config& c, const nodedata::peer_data& peer) {
+std::shared_ptr<const session::client_tls> client_tls(const config& c, const nodedata::peer_data& peer) {
+  // Every peer's clients share one context while our certificate and key
+  // stay the same (a thousand copies of them were most of the daemon's
+  // memory); the files are still read for each peer, so a change reaches
+  // a peer whenever its context is made.
+  static session::client_base_cache bases;
   return tls_context(c, [&](const session::tls_credentials& own) {
-    return session::make_client_context(own, peer.sub_ca_pem, peer.root_ca_pem);
+    return std::make_shared<const session::client_tls>(bases.get(own), peer.sub_ca_pem, peer.root_ca_pem);
   });
 }
 

@@ -10,6 +10,7 @@
 #include "nodedata/database.hpp"
 #include "session/node_directory.hpp"
 #include "session/settings.hpp"
+#include "session/tls.hpp"
 
 #include <asio/ssl/context.hpp>
 
@@ -38,6 +39,8 @@ session::duration finish_grace(const config& c);
 // the owner's root, and a client's for one peer. Throw naming the file that
 // cannot be read or the pair that cannot be used.
 std::shared_ptr<asio::ssl::context> server_tls(const config& c, const std::string& owner_root_ca_pem);
-std::shared_ptr<asio::ssl::context> client_tls(const config& c, const nodedata::peer_data& peer);
+// All peers' clients share one base context while our files stay the same
+// (session::client_base_cache).
+std::shared_ptr<const session::client_tls> client_tls(const config& c, const nodedata::peer_data& peer);
 
 }  // namespace swpt::daemon

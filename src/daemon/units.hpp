@@ -47,7 +47,7 @@ struct unit_environment {
 struct peer_files {
   nodedata::peer_data data;
   peer_context context;
-  std::shared_ptr<asio::ssl::context> client_tls;  // for clients; null for drainers
+  std::shared_ptr<const session::client_tls> client_tls;  // for clients; null for drainers
   std::uint64_t version = 0;
 };
 

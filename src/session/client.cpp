@@ -316,7 +316,7 @@ namespace {
 
 // TCP, then TLS, then the server's identity; the reason with a log line if
 // any fails.
-asio::awaitable<std::variant<tls_socket, client_outcome>> open_stream(asio::ssl::context& tls, const client_target& target,
+asio::awaitable<std::variant<tls_socket, client_outcome>> open_stream(const client_tls& tls, const client_target& target,
                                                        const nodedata::server_address& server,
                                                        const timing& times, const log::logger& logger) {
   const auto ex = co_await asio::this_coro::executor;
@@ -338,7 +338,11 @@ asio::awaitable<std::variant<tls_socket, client_outcome>> open_stream(asio::ssl:
   }
   std::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
-  tls_socket stream{std::move(socket), tls};
+  tls_socket stream{std::move(socket), tls.context()};
+  if (auto ec = tls.apply(stream.native_handle())) {
+    logger.error("Cannot set up TLS for {}:{}: {}", server.host, server.port, ec.message());
+    co_return ended(client_end::tls, ec.message());
+  }
   // SNI for DNS names, as other TLS clients send it; never for IP literals.
   if (!is_ip_address(server.host))
     SSL_ctrl(stream.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
@@ -365,7 +369,7 @@ asio::awaitable<std::variant<tls_socket, client_outcome>> open_stream(asio::ssl:
 
 }  // namespace
 
-asio::awaitable<client_outcome> run_client(asio::ssl::context& tls, client_target target, client_settings settings,
+asio::awaitable<client_outcome> run_client(const client_tls& tls, client_target target, client_settings settings,
                                            message_source& source, client_stop* stop, log::logger logger) {
   std::optional<client_stop> never;  // without `stop`, nobody asks to end
   if (!stop) stop = &never.emplace(co_await asio::this_coro::executor);

@@ -7,10 +7,10 @@
 #include "nodedata/stomp_manifest.hpp"
 #include "session/interfaces.hpp"
 #include "session/settings.hpp"
+#include "session/tls.hpp"
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
-#include <asio/ssl/context.hpp>
 #include <asio/steady_timer.hpp>
 
 #include <chrono>
@@ -80,11 +80,10 @@ class client_stop {
 
 // Connects to a random server of the manifest (the others are tried in
 // random order if it fails) and runs the connection until the source ends,
-// `stop` says so, or something fails. `tls` is the peer's client context
-// (make_client_context); it, `source` and `stop` must outlive the call. The
+// `stop` says so, or something fails. `tls` is the peer's (client_tls); it, `source` and `stop` must outlive the call. The
 // target and settings are copied into the coroutine, so temporaries are
 // fine. Without `stop`, only the source's end finishes the run.
-asio::awaitable<client_outcome> run_client(asio::ssl::context& tls, client_target target, client_settings settings,
+asio::awaitable<client_outcome> run_client(const client_tls& tls, client_target target, client_settings settings,
                                            message_source& source, client_stop* stop = nullptr,
                                            log::logger logger = log::logger{"swpt_stomp.client"});
 

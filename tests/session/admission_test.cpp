@@ -45,7 +45,7 @@ void wait_for_end(aa_server& s, const tls_probe& probe) {
 
 TEST_CASE("a TLS 1.2 client fails the handshake", "[session][admission]") {
   aa_server s;
-  auto tls = s.net.client_context(s.ca(), s.aa());
+  auto tls = s.net.client_probe_context(s.ca(), s.aa());
   SSL_CTX_set_min_proto_version(tls.native_handle(), TLS1_2_VERSION);
   SSL_CTX_set_max_proto_version(tls.native_handle(), TLS1_2_VERSION);
   check_refused_by_tls(s, std::move(tls), SSL_R_TLSV1_ALERT_PROTOCOL_VERSION);

@@ -74,7 +74,7 @@ TEST_CASE("the client refuses a server whose chain runs through another peer's s
   auto tls = net.client_context(net.trio.ca, net.trio.aa);
   // The context's verify depth alone refuses such a chain; with it lifted,
   // the client's own chain check must.
-  if (GENERATE(false, true)) SSL_CTX_set_verify_depth(tls.native_handle(), 5);
+  if (GENERATE(false, true)) SSL_CTX_set_verify_depth(tls.context().native_handle(), 5);
   memory_source source{io.get_executor(), ca_messages(3)};
 
   const auto outcome = run_client_to_end(io, tls, net.target(net.trio.ca, net.trio.aa, server.port()), source, {}, 10s);
@@ -90,7 +90,20 @@ TEST_CASE("both contexts bound the depth and the size of a peer's certificate li
   // Leaf, the peer certificate we issued, our root: one certificate between.
   CHECK(SSL_CTX_get_verify_depth(server.native_handle()) == 1);
   // Leaf signed by the peer's root: none between.
-  CHECK(SSL_CTX_get_verify_depth(client.native_handle()) == 0);
+  CHECK(SSL_CTX_get_verify_depth(client.context().native_handle()) == 0);
   CHECK(SSL_CTX_get_max_cert_list(server.native_handle()) == session::max_certificate_list);
-  CHECK(SSL_CTX_get_max_cert_list(client.native_handle()) == session::max_certificate_list);
+  CHECK(SSL_CTX_get_max_cert_list(client.context().native_handle()) == session::max_certificate_list);
+}
+
+TEST_CASE("the clients' base context is made again only when our certificate or key changes", "[session][chain]") {
+  network net;
+  session::client_base_cache bases;
+  const auto own = session::tls_credentials::load(net.trio.ca.server_cert, net.trio.ca.server_key);
+  const auto first = bases.get(own);
+  CHECK(bases.get(own) == first);
+  auto renewed = own;
+  renewed.certificate_pem += "\n";  // other bytes, the same certificate
+  const auto second = bases.get(renewed);
+  CHECK(second != first);
+  CHECK(bases.get(renewed) == second);
 }

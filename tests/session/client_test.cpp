@@ -59,7 +59,7 @@ session::client_outcome ca_client_outcome(network& net) {
 struct scripted_server {
   network net;
   asio::io_context io;
-  asio::ssl::context tls{net.client_context(net.trio.ca, net.trio.aa)};  // the client's
+  session::client_tls tls{net.client_context(net.trio.ca, net.trio.aa)};  // the client's
   tls_probe server{tls_probe::listen(io, net.server_context(net.trio.aa))};
 
   session::client_target target() const { return net.target(net.trio.ca, net.trio.aa, server.port()); }

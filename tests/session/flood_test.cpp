@@ -314,7 +314,7 @@ TEST_CASE("peers keep talking while one address floods the server", "[session][f
   asio::io_context io;
   auto run_until = [&](const std::function<bool()>& done) { return testing::run_until(io, done, 30s); };
 
-  peer before{tls_probe::connect(io, server.port(), net.client_context(net.trio.ca, net.trio.aa))};
+  peer before{tls_probe::connect(io, server.port(), net.client_probe_context(net.trio.ca, net.trio.aa))};
   before.probe.send(connect_frame());
   before.send_one();
   REQUIRE(run_until([&] { return before.receipted(); }));
@@ -330,7 +330,7 @@ TEST_CASE("peers keep talking while one address floods the server", "[session][f
   REQUIRE(attack.opened() > 3 * (idle_connections + stalled_hellos));
 
   const auto flooding_since = std::chrono::steady_clock::now();
-  peer during{tls_probe::connect(io, server.port(), net.client_context(net.trio.ca, net.trio.aa))};
+  peer during{tls_probe::connect(io, server.port(), net.client_probe_context(net.trio.ca, net.trio.aa))};
   during.probe.send(connect_frame());
   std::size_t max_descriptors = 0, max_rss = 0;
   // Rounds for longer than the handshake timeout, so that the server also

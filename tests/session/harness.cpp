@@ -105,7 +105,13 @@ asio::ssl::context network::server_context(const fixtures::node& n) const {
   return session::make_server_context(own, nodedata::database{n.dir}.read_owner().root_ca_pem);
 }
 
-asio::ssl::context network::client_context(const fixtures::node& self, const fixtures::node& peer) const {
+session::client_tls network::client_context(const fixtures::node& self, const fixtures::node& peer) const {
+  const auto own = session::tls_credentials::load(self.server_cert, self.server_key);
+  const auto p = nodedata::database{self.dir}.find_peer(peer.id, false).value();
+  return session::make_client_tls(own, p.sub_ca_pem, p.root_ca_pem);
+}
+
+asio::ssl::context network::client_probe_context(const fixtures::node& self, const fixtures::node& peer) const {
   const auto own = session::tls_credentials::load(self.server_cert, self.server_key);
   const auto p = nodedata::database{self.dir}.find_peer(peer.id, false).value();
   return session::make_client_context(own, p.sub_ca_pem, p.root_ca_pem);
@@ -160,7 +166,7 @@ bool server_harness::run_until(const std::function<bool()>& done, std::chrono::s
   return testing::run_until(io, done, limit);
 }
 
-session::client_outcome run_client_to_end(asio::io_context& io, asio::ssl::context& tls,
+session::client_outcome run_client_to_end(asio::io_context& io, const session::client_tls& tls,
                                           const session::client_target& target, session::message_source& source,
                                           session::client_settings settings,
                                           std::chrono::steady_clock::duration limit) {

@@ -80,7 +80,9 @@ struct network {
 
   network();
   asio::ssl::context server_context(const fixtures::node& n) const;
-  asio::ssl::context client_context(const fixtures::node& self, const fixtures::node& peer) const;
+  // The client's for run_client, and the same as one context for probes.
+  session::client_tls client_context(const fixtures::node& self, const fixtures::node& peer) const;
+  asio::ssl::context client_probe_context(const fixtures::node& self, const fixtures::node& peer) const;
   session::client_target target(const fixtures::node& self, const fixtures::node& peer, std::uint16_t port) const;
 };
 
@@ -112,7 +114,7 @@ struct server_harness {
 };
 
 // Runs one client to completion on `io` (bounded by `limit`).
-session::client_outcome run_client_to_end(asio::io_context& io, asio::ssl::context& tls,
+session::client_outcome run_client_to_end(asio::io_context& io, const session::client_tls& tls,
                                           const session::client_target& target, session::message_source& source,
                                           session::client_settings settings = {},
                                           std::chrono::steady_clock::duration limit = 30s);

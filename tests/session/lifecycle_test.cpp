@@ -87,7 +87,7 @@ TEST_CASE("a graceful stop closes the acceptor and ends idle sessions at once", 
   REQUIRE(s.run_until([&] { return stopped; }, 3s));
   CHECK(probe.received() == connected_frame() + closed_by_server);
 
-  auto late = tls_probe::connect(s.io(), port, s.net.client_context(s.ca(), s.aa()));
+  auto late = tls_probe::connect(s.io(), port, s.net.client_probe_context(s.ca(), s.aa()));
   REQUIRE(s.run_until([&] { return late.ended(); }));
   CHECK(late.end_reason() == asio::error::connection_refused);  // nobody listens any more
 }

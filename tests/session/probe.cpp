@@ -249,7 +249,7 @@ struct background_client::state {
   std::optional<session::client_outcome> outcome;
 };
 
-background_client::background_client(asio::io_context& io, asio::ssl::context& tls, session::client_target target,
+background_client::background_client(asio::io_context& io, const session::client_tls& tls, session::client_target target,
                                      session::message_source& source, session::client_settings settings,
                                      session::client_stop* stop)
     : state_{std::make_shared<state>(state{std::move(target), std::move(settings), std::nullopt})} {
@@ -276,7 +276,7 @@ aa_server::aa_server(aa_server_options options) : sink{options.manual_sink} {
 }
 
 tls_probe aa_server::connect_ca() {
-  return tls_probe::connect(io(), server().port(), net.client_context(ca(), aa()));
+  return tls_probe::connect(io(), server().port(), net.client_probe_context(ca(), aa()));
 }
 
 std::string aa_server::reply_to(std::string input, std::chrono::steady_clock::duration limit) {

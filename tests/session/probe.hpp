@@ -103,7 +103,7 @@ fixtures::credential server_credential_from(const fixtures::credential& root,
 class background_client {
  public:
   // `stop`, if given, must outlive the client too.
-  background_client(asio::io_context& io, asio::ssl::context& tls, session::client_target target,
+  background_client(asio::io_context& io, const session::client_tls& tls, session::client_target target,
                     session::message_source& source, session::client_settings settings = {},
                     session::client_stop* stop = nullptr);
   bool done() const;

@@ -30,7 +30,7 @@ std::string_view ending(const session::client_outcome& outcome) noexcept {
 }
 
 struct client_run {
-  asio::ssl::context& tls;
+  const session::client_tls& tls;
   session::client_target target;
   session::client_settings settings;
   session::message_source& source;
