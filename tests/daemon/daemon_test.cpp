@@ -24,7 +24,7 @@ namespace {
 struct daemon_yaml {
   // Short delays, so that the tests see reactions within seconds.
   std::string clients = "  backoff_initial: 200ms\n  backoff_max: 1s\n";
-  std::string extra;  // more sections
+  std::string extra{};  // more sections
   std::string shutdown = "8s";
 };
 
