@@ -3,6 +3,7 @@
 #include "amqp/content_reader.hpp"
 
 #include <asio/experimental/as_tuple.hpp>
+#include <asio/experimental/concurrent_channel.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
@@ -36,22 +37,23 @@ struct consumer::channel final : channel_user {
       : settings{std::move(s)},
         prepare{std::move(p)},
         logger{l.with("queue", settings.queue)},  // every line names the queue
-        ready_changed{std::make_shared<asio::steady_timer>(std::move(ex), asio::steady_timer::time_point::max())} {}
+        ready_changed{std::move(ex), 1} {}
 
   const consumer_settings settings;
   const prepare_function prepare;
   const log::logger logger;
-  // next() waits here, the session's executor only; it never expires: the
-  // worker posts a cancel() (so no wake-up slips between next()'s look at
-  // the queue and its wait) when it queued a batch or something ended.
-  const std::shared_ptr<asio::steady_timer> ready_changed;
+  // A doorbell: rung (from any thread) when a batch was queued or something
+  // ended, and next() waits for it. One ring is kept while nobody waits, so
+  // none slips between next()'s look at the queue and its wait; a stale
+  // one only makes next() look again. Rung and answered in one hand-off.
+  asio::experimental::concurrent_channel<void(asio::error_code, bool)> ready_changed;
 
   mutable std::mutex mutex;
   // The messages for the session, a whole batch queued under one lock. At
   // most `prefetch`: the broker delivers no more unacknowledged, and a lost
   // channel's are dropped.
   std::deque<session::outgoing_message> ready;  // guarded by mutex
-  bool waiting = false;                // guarded: next() waits for ready_changed
+  bool waiting = false;                // guarded: next() waits for the doorbell
   consumer_status current;             // guarded by mutex
   bool interrupted = false;            // guarded: next() throws once
   bool stale = false;                  // guarded: receipts of a lost channel are ignored
@@ -146,7 +148,7 @@ struct consumer::channel final : channel_user {
 
   // From any thread: a waiting next() looks again.
   void wake_next() {
-    asio::post(ready_changed->get_executor(), [timer = ready_changed] { timer->cancel(); });
+    ready_changed.try_send(asio::error_code{}, true);  // false: a ring is pending already
   }
 
   std::optional<std::chrono::milliseconds> closed(std::uint16_t code, std::string_view text) override {
@@ -296,9 +298,9 @@ asio::awaitable<std::optional<session::outgoing_message>> consumer::next() {
       }
       c->waiting = true;
     }
-    // Woken by the worker's cancel() or by our own cancellation; either
-    // way the state is looked at again, unless this wait was cancelled.
-    co_await c->ready_changed->async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+    // Woken by the doorbell or by our own cancellation; the state is looked
+    // at again, unless this wait was cancelled.
+    co_await c->ready_changed.async_receive(asio::experimental::as_tuple(asio::use_awaitable));
     const auto state = co_await asio::this_coro::cancellation_state;  // not in the condition (GCC 12)
     if (state.cancelled() != asio::cancellation_type::none) {
       std::lock_guard lock{c->mutex};
