@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <deque>
 #include <mutex>
 #include <random>
 #include <utility>
@@ -20,17 +21,11 @@
 namespace swpt::amqp {
 namespace {
 
-using deliveries_channel =
-    asio::experimental::concurrent_channel<void(asio::error_code, session::outgoing_message)>;
-
 // RabbitMQ's answer to basic.consume on a queue another connection
 // consumes exclusively: 403 ACCESS_REFUSED "... in exclusive use".
 bool held_elsewhere(std::uint16_t code, std::string_view text) {
   return code == AMQP_ACCESS_REFUSED && text.find("exclusive") != std::string_view::npos;
 }
-
-// Queued after a lost channel's deliveries were dropped, to wake next().
-const asio::error_code interrupted_marker = asio::error::interrupted;
 
 }  // namespace
 
@@ -42,17 +37,23 @@ struct consumer::channel final : channel_user {
       : settings{std::move(s)},
         prepare{std::move(p)},
         logger{l.with("queue", settings.queue)},  // every line names the queue
-        // Never full: the broker delivers at most `prefetch` unacknowledged
-        // messages, a lost channel's are dropped from it, and one more place
-        // holds the marker of the loss.
-        deliveries{std::move(ex), std::max<std::size_t>(settings.prefetch, 1) + 1} {}
+        ready_changed{std::move(ex), 1} {}
 
   const consumer_settings settings;
   const prepare_function prepare;
   const log::logger logger;
-  deliveries_channel deliveries;
+  // A doorbell: rung (from any thread) when a batch was queued or something
+  // ended, and next() waits for it. One ring is kept while nobody waits, so
+  // none slips between next()'s look at the queue and its wait; a stale
+  // one only makes next() look again. Rung and answered in one hand-off.
+  asio::experimental::concurrent_channel<void(asio::error_code, bool)> ready_changed;
 
   mutable std::mutex mutex;
+  // The messages for the session, a whole batch queued under one lock. At
+  // most `prefetch`: the broker delivers no more unacknowledged, and a lost
+  // channel's are dropped.
+  std::deque<session::outgoing_message> ready;  // guarded by mutex
+  bool waiting = false;                // guarded: next() waits for the doorbell
   consumer_status current;             // guarded by mutex
   bool interrupted = false;            // guarded: next() throws once
   bool stale = false;                  // guarded: receipts of a lost channel are ignored
@@ -123,24 +124,31 @@ struct consumer::channel final : channel_user {
         tag, session::outgoing_message{std::to_string(tag), delivery.type.value_or(""), std::move(*body)});
   }
 
-  // Queues what was read for the session: the first message wakes it, the
-  // rest of the batch is there when it looks.
+  // Queues what was read for the session under one lock, and wakes it
+  // once if it waits: one hand-off per batch, not per message.
   void frames_read(channel_ops&) override {
     if (prepared.empty()) return;
+    bool wake = false;
     {
-      // Raised first: the peer may confirm a message as soon as it is queued.
       std::lock_guard lock{mutex};
       handed_out = std::max(handed_out, prepared.back().first);
-    }
-    for (auto& [tag, m] : prepared) {
-      if (!deliveries.try_send(asio::error_code{}, std::move(m))) {
-        // Only after finish(). No cumulative acknowledgement may cover it:
-        // the broker redelivers it once the channel closes. (Requeueing it
-        // now would only bring it straight back.)
-        if (not_handed == 0) not_handed = tag;
+      if (finished) {
+        // No cumulative acknowledgement may cover these: the broker
+        // redelivers them once the channel closes. (Requeueing them now
+        // would only bring them straight back.)
+        if (not_handed == 0) not_handed = prepared.front().first;
+      } else {
+        for (auto& [tag, m] : prepared) ready.push_back(std::move(m));
+        wake = std::exchange(waiting, false);
       }
     }
     prepared.clear();
+    if (wake) wake_next();
+  }
+
+  // From any thread: a waiting next() looks again.
+  void wake_next() {
+    ready_changed.try_send(asio::error_code{}, true);  // false: a ring is pending already
   }
 
   std::optional<std::chrono::milliseconds> closed(std::uint16_t code, std::string_view text) override {
@@ -187,7 +195,7 @@ struct consumer::channel final : channel_user {
       if (current.state != consumer_state::failed) current = {consumer_state::stopped, {}};
       waiters.swap(stop_waiters);
     }
-    deliveries.close();  // wakes a waiting next()
+    wake_next();
     for (auto& w : waiters) asio::post(w->get_executor(), [w] { w->cancel(); });
   }
 
@@ -218,14 +226,10 @@ struct consumer::channel final : channel_user {
         interrupted = true;
         stale = true;
         handed_out = ack_up_to = 0;
+        ready.clear();
       }
     }
-    if (!had_any) return;
-    while (deliveries.try_receive([](auto, auto) {})) {
-    }
-    // Wakes a waiting next(), which then throws. (Not cancel(): in Asio
-    // 1.22 a buffered channel refuses every try_send after it.)
-    deliveries.try_send(interrupted_marker, session::outgoing_message{});
+    if (had_any) wake_next();  // a waiting next() then throws
   }
 
   bool status_is(consumer_state state) const {
@@ -248,7 +252,7 @@ struct consumer::channel final : channel_user {
       std::lock_guard lock{mutex};
       current = {consumer_state::failed, std::move(reason)};
     }
-    deliveries.close();  // wakes a waiting next()
+    wake_next();
   }
 };
 
@@ -273,38 +277,48 @@ consumer::~consumer() {
 }
 
 asio::awaitable<std::optional<session::outgoing_message>> consumer::next() {
-  auto& c = *channel_;
+  const auto c = channel_;  // the consumer may go while this waits
   for (;;) {
     {
-      std::lock_guard lock{c.mutex};
-      if (c.interrupted) {
-        c.interrupted = false;
-        c.stale = false;
+      std::lock_guard lock{c->mutex};
+      if (c->interrupted) {
+        c->interrupted = false;
+        c->stale = false;
         throw error{fmt::format("the channel consuming {} was lost; what was not acknowledged returns to the queue",
-                                c.settings.queue)};
+                                c->settings.queue)};
       }
-      if (c.current.state == consumer_state::failed) throw error{c.current.reason};
+      if (c->current.state == consumer_state::failed) throw error{c->current.reason};
+      if (c->finished) co_return std::nullopt;
+      // Its channel is closed: the broker requeues what is still here.
+      if (c->gone) throw error{fmt::format("the consumer of {} was stopped", c->settings.queue)};
+      if (!c->ready.empty()) {
+        auto m = std::move(c->ready.front());
+        c->ready.pop_front();
+        co_return std::move(m);
+      }
+      c->waiting = true;
     }
-    auto [ec, message] = co_await c.deliveries.async_receive(asio::experimental::as_tuple(asio::use_awaitable));
-    if (!ec) co_return std::move(message);
-    std::lock_guard lock{c.mutex};
-    if (c.interrupted || ec == interrupted_marker) continue;
-    if (c.current.state == consumer_state::failed) throw error{c.current.reason};
-    if (c.finished) co_return std::nullopt;
-    if (c.gone) throw error{fmt::format("the consumer of {} was stopped", c.settings.queue)};
-    throw std::system_error{ec, "waiting for a message"};
+    // Woken by the doorbell or by our own cancellation; the state is looked
+    // at again, unless this wait was cancelled.
+    co_await c->ready_changed.async_receive(asio::experimental::as_tuple(asio::use_awaitable));
+    const auto state = co_await asio::this_coro::cancellation_state;  // not in the condition (GCC 12)
+    if (state.cancelled() != asio::cancellation_type::none) {
+      std::lock_guard lock{c->mutex};
+      c->waiting = false;
+      throw std::system_error{asio::error::operation_aborted, "waiting for a message"};
+    }
   }
 }
 
 std::optional<session::outgoing_message> consumer::try_next() {
   std::optional<session::outgoing_message> taken;
-  {
-    std::lock_guard lock{channel_->mutex};
-    if (channel_->finished || channel_->interrupted) return taken;
+  std::lock_guard lock{channel_->mutex};
+  const auto& c = *channel_;
+  if (c.finished || c.interrupted || c.gone || c.current.state == consumer_state::failed || c.ready.empty()) {
+    return taken;  // next() says why
   }
-  channel_->deliveries.try_receive([&](asio::error_code ec, session::outgoing_message m) {
-    if (!ec) taken = std::move(m);
-  });
+  taken = std::move(channel_->ready.front());
+  channel_->ready.pop_front();
   return taken;
 }
 
@@ -328,7 +342,7 @@ void consumer::finish() {
     std::lock_guard lock{channel_->mutex};
     channel_->finished = true;
   }
-  channel_->deliveries.close();
+  channel_->wake_next();
 }
 
 asio::awaitable<void> consumer::stop() {

@@ -80,6 +80,10 @@ struct publisher::impl final : channel_user {
   std::map<std::uint64_t, pending> unconfirmed;  // by publish sequence number
   content_reader returned;
   std::string frames;  // a batch of publishes, encoded
+  // Bytes that surely fit in the socket's send buffer: measured (two
+  // system calls) only when a batch would not fit, counted down by what is
+  // written. The kernel only ever frees more meanwhile.
+  std::size_t room = 0;
 
   enum class put { queued, queued_first, full, closed };
 
@@ -121,6 +125,7 @@ struct publisher::impl final : channel_user {
 
   void opened(channel_ops& ch) override {
     last_sequence = 0;
+    room = 0;
     amqp_confirm_select_t select{0};
     ch.send(AMQP_CONFIRM_SELECT_METHOD, &select);
   }
@@ -198,12 +203,16 @@ struct publisher::impl final : channel_user {
   void detached() override { close_for_good(); }
 
   void publish_queued(channel_ops& ch) {
-    // What the socket takes now, counted down: two system calls per batch
-    // rather than per message.
-    std::size_t room = ch.writable();
+    // What the socket takes, counted down; measured again only when the
+    // count runs out, so rarely more than once per few hundred messages.
+    bool measured = false;
     bool congested = false;
     auto batch = take([&](const publication& m) {
       const auto size = wire_size(m);
+      if (size > room && !measured) {
+        room = ch.writable();
+        measured = true;
+      }
       if (size > room) return !(congested = true);
       room -= size;
       return true;

@@ -383,6 +383,9 @@ void broker_worker::serve() {
       if (rc != AMQP_STATUS_OK) fail("reading from the broker", rc);
       last_input_ = clock::now();
       dispatch(f);
+      // Everything read is handled: poll(2) says whether more came (one
+      // read that would find nothing fewer per round).
+      if (amqp_frames_enqueued(state_) == 0 && amqp_data_in_buffer(state_) == 0) break;
     }
     frames_read();
     now = clock::now();

@@ -79,12 +79,23 @@ void client_stop::abort() {
   changed_.cancel();
 }
 
+// Each returns (rather than waiting again) once its own coroutine is
+// cancelled: a second wait after a cancellation would throw, and these lose
+// a `||` race on every batch the client sends.
 asio::awaitable<void> client_stop::requested() {
-  while (!finish_by_ && !aborted_) co_await changed_.async_wait(nothrow);
+  while (!finish_by_ && !aborted_) {
+    co_await changed_.async_wait(nothrow);
+    const auto state = co_await asio::this_coro::cancellation_state;  // not in the condition (GCC 12)
+    if (state.cancelled() != asio::cancellation_type::none) co_return;
+  }
 }
 
 asio::awaitable<void> client_stop::abort_requested() {
-  while (!aborted_) co_await changed_.async_wait(nothrow);
+  while (!aborted_) {
+    co_await changed_.async_wait(nothrow);
+    const auto state = co_await asio::this_coro::cancellation_state;  // not in the condition (GCC 12)
+    if (state.cancelled() != asio::cancellation_type::none) co_return;
+  }
 }
 
 class client_session final : public connection {
@@ -115,6 +126,8 @@ class client_session final : public connection {
   void on_connected(const stomp::frame_view& f);
   void on_receipt(const stomp::frame_view& f);
   void send_message(const outgoing_message& m);
+  // `first` and whatever else the source has ready, within the buffer.
+  void send_batch(outgoing_message first);
   // docs/stomp.md §4: after a protocol error nothing more is sent.
   void fail(std::string_view message, client_end kind = client_end::protocol) {
     if (closing()) return;
@@ -249,7 +262,13 @@ asio::awaitable<void> client_session::sender() {
   while (!connected_) co_await wake_sender_.wait();
   for (;;) {
     while (in_flight_.size() >= settings_.buffer && !stop_.finishing()) co_await wake_sender_.wait();
-    if (stop_.finishing()) break;
+    if (stop_.finishing() || stop_.aborted()) break;
+    // A message that is ready needs no race with the stop (two coroutine
+    // frames and a cancellation each time).
+    if (auto ready = source_.try_next()) {
+      send_batch(std::move(*ready));
+      continue;
+    }
     auto next = co_await (take_next() || stop_.requested());
     if (next.index() == 2) break;  // a message being taken stays unacknowledged: it comes again
     if (auto* failure = std::get_if<std::exception_ptr>(&next)) {
@@ -265,13 +284,7 @@ asio::awaitable<void> client_session::sender() {
     }
     auto& m = std::get<0>(next);
     if (!m) break;
-    send_message(*m);
-    // What is ready already goes into the same write.
-    while (in_flight_.size() < settings_.buffer) {
-      auto more = source_.try_next();
-      if (!more) break;
-      send_message(*more);
-    }
+    send_batch(std::move(*m));
   }
   // The source has ended: finish gracefully.
   if (in_flight_.empty()) {
@@ -291,6 +304,16 @@ asio::awaitable<client_session::taken> client_session::take_next() {
     co_return co_await source_.next();
   } catch (...) {
     co_return std::current_exception();
+  }
+}
+
+void client_session::send_batch(outgoing_message first) {
+  send_message(first);
+  // What is ready already goes into the same write.
+  while (in_flight_.size() < settings_.buffer) {
+    auto more = source_.try_next();
+    if (!more) break;
+    send_message(*more);
   }
 }
 

@@ -33,6 +33,9 @@ tls_socket::tls_socket(asio::ip::tcp::socket socket, asio::ssl::context& ctx)
   if (ssl_ == nullptr) throw std::bad_alloc{};
   ignore_sigpipe();
   SSL_set_mode(ssl_, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  // One read(2) takes whatever the socket holds, up to a buffer: without
+  // it, OpenSSL reads each record's 5-byte header and then its body.
+  SSL_set_read_ahead(ssl_, 1);
   if (socket_.is_open()) {
     socket_.non_blocking(true);
     SSL_set_fd(ssl_, socket_.native_handle());
@@ -94,9 +97,10 @@ asio::awaitable<std::error_code> tls_socket::handshake(role r) {
 }
 
 asio::awaitable<std::error_code> tls_socket::wait_readable(asio::cancellation_slot slot) {
-  // Decrypted bytes only: a partial record in OpenSSL's buffer needs the
-  // socket (SSL_has_pending would report it and make the reader spin).
-  if (SSL_pending(ssl_) > 0) co_return std::error_code{};
+  // Decrypted bytes, or (read ahead) records OpenSSL has not looked at yet.
+  // Once a read said it needs the socket, what OpenSSL holds is a partial
+  // record, which SSL_has_pending reports too: the socket is waited for.
+  if (SSL_pending(ssl_) > 0 || (!needs_socket_ && SSL_has_pending(ssl_) == 1)) co_return std::error_code{};
   // SSL_MODE_RELEASE_BUFFERS frees the read buffer only after a record of
   // application data; a read that ended in "want read" after a handshake
   // message (a TLS 1.3 session ticket) keeps its 16 KiB. Freed here, before
@@ -114,6 +118,7 @@ asio::awaitable<std::pair<std::error_code, std::size_t>> tls_socket::read_availa
     std::size_t n = 0;
     const int result = SSL_read_ex(ssl_, buffer.data(), buffer.size(), &n);
     const int saved_errno = errno;
+    needs_socket_ = result != 1 && SSL_get_error(ssl_, result) == SSL_ERROR_WANT_READ;
     if (result == 1) co_return std::pair{std::error_code{}, n};
     if (SSL_get_error(ssl_, result) != SSL_ERROR_WANT_WRITE) co_return std::pair{error_of(result, saved_errno), std::size_t{0}};
     if (auto outcome = co_await settle(result, saved_errno)) co_return std::pair{*outcome, std::size_t{0}};

@@ -1,8 +1,8 @@
 #pragma once
 // A TLS connection over a non-blocking TCP socket, driven by OpenSSL
 // directly: SSL_read only once the socket is readable (or OpenSSL holds
-// decrypted bytes), SSL_write until it has taken everything, waiting for the
-// socket whenever OpenSSL wants it. Unlike asio::ssl::stream, it keeps no
+// decrypted bytes or records read ahead), SSL_write until it has taken
+// everything, waiting for the socket whenever OpenSSL wants it. Unlike asio::ssl::stream, it keeps no
 // buffers of its own, and an idle connection holds none of OpenSSL's either
 // (SSL_MODE_RELEASE_BUFFERS): a daemon keeps hundreds of idle connections.
 //
@@ -75,6 +75,7 @@ class tls_socket {
   asio::ip::tcp::socket socket_;
   SSL* ssl_ = nullptr;
   bool fatal_ = false;  // OpenSSL reported SSL_ERROR_SYSCALL or SSL_ERROR_SSL
+  bool needs_socket_ = false;  // the last read_available() ended in "want read"
 };
 
 }  // namespace swpt::session

@@ -63,7 +63,7 @@ int client_command(const options& o, const tunables& t) {
   auto tls = client_tls(o, peer);
   const auto settings = client_settings_for(o, t);
 
-  asio::io_context io;
+  asio::io_context io{1};  // run by this thread alone: posts from it take no lock
   // After `io`: its workers are joined before `io` goes.
   // Every broker line names the peer and the queue.
   const auto rmq_logger = log::logger{"swpt_stomp.rmq"}.with("peer", peer.node_id).with("queue", o.queue_name);

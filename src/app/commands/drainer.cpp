@@ -54,7 +54,7 @@ int drainer_command(const options& o, const tunables& t) {
   amqp::publisher_settings publishing{broker_connection(o, t, fmt::format("swpt-drainer {} responses", o.queue_name)),
                                       t.rmq_confirmation_timeout, o.server_buffer};
 
-  asio::io_context io;
+  asio::io_context io{1};  // run by this thread alone: posts from it take no lock
   // After `io`: its workers are joined before `io` goes.
   // Every broker line names the peer and the queue drained.
   const auto rmq_logger = log::logger{"swpt_stomp.rmq"}.with("peer", p.peer.node_id).with("queue", o.queue_name);

@@ -55,7 +55,7 @@ int server_command(const options& o, const tunables& t) {
                                       o.server_buffer};
   const auto settings = server_settings_for(o, t);
 
-  asio::io_context io;
+  asio::io_context io{1};  // run by this thread alone: posts from it take no lock
   termination_signals signals{io, logger};
   // Declared after `io`, so it is joined before `io` goes: a file read that
   // is still running posts its result there.
