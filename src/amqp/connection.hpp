@@ -45,9 +45,11 @@ struct connection_settings {
   std::chrono::seconds heartbeat = 30s;
   // The largest frame either side sends. rabbitmq-c decodes every channel's
   // frames into a pool of pages this size, kept until the connection ends:
-  // a thousand channels at the 128 KiB default would hold 128 MiB. Larger
-  // messages simply span several body frames.
-  int frame_max = 8192;
+  // a thousand channels at the 128 KiB default would hold 128 MiB. 4096 is
+  // AMQP's smallest (every broker accepts it) and holds a typical SMP
+  // message; larger ones (a STOMP body has at most 8192 bytes) simply span
+  // several body frames.
+  int frame_max = 4096;
   std::string name = "swpt-stomp";  // shown in the broker's connection list
 };
 

@@ -356,6 +356,43 @@ TEST_CASE("unacknowledged deliveries go back to the queue when the consumer ends
   admin.delete_queue(queue);
 }
 
+TEST_CASE("a message larger than a frame spans several and arrives whole") {
+  // frame_max is AMQP's smallest, 4096: the largest STOMP body (8192 bytes)
+  // takes three body frames each way.
+  const auto url = test_broker();
+  REQUIRE(settings_for(url).frame_max == 4096);
+  connection admin{settings_for(url)};
+  const auto [exchange, queue] = declare_routed(admin, "test.large", "topic", "#");
+  std::string large(8192, ' ');
+  for (std::size_t i = 0; i < large.size(); ++i) large[i] = static_cast<char>('a' + i % 23);
+
+  asio::io_context io;
+  publisher p{io.get_executor(), {settings_for(url), 5s, 10}};
+  outcome_log log;
+  submit_all(io, p, {sample(exchange, "1.0.1", large), sample(exchange, "1.0.1", "small")}, log);
+  REQUIRE(run_until(io, [&] { return log.size() == 2; }));
+  for (const auto& ec : log.outcomes) REQUIRE_FALSE(ec);
+
+  consumer_pool pool{pool_for(url)};
+  std::vector<session::outgoing_message> got;
+  {
+    auto source = consumer_of(pool, io, queue, 10);
+    bool done = false;
+    asio::co_spawn(io, receive(*source, got, 2), [&](std::exception_ptr e) {
+      if (e) std::rethrow_exception(e);
+      done = true;
+    });
+    REQUIRE(run_until(io, [&] { return done; }));
+    source->confirm(got.back().id);
+    stop(io, *source);
+  }
+  REQUIRE(got.size() == 2);
+  CHECK(got[0].body == large + "!");
+  CHECK(got[1].body == "small!");
+  CHECK(admin.declare_queue(queue, {}, true) == 0);
+  delete_routed(admin, {exchange, queue});
+}
+
 TEST_CASE("the consumer fails when its queue is missing or deleted") {
   const auto url = test_broker();
   asio::io_context io;
