@@ -115,9 +115,9 @@ peer_supervisor::target peer_supervisor::decide(const std::optional<peer_view>& 
     if (!same) {
       auto fresh = std::make_shared<peer_files>();
       if (!view->data) throw std::logic_error{"the peer's files were not read"};
-      fresh->data = *view->data;
-      fresh->context = session::make_peer_context(owner_, fresh->data);
-      if (t.wanted == mode::clients) fresh->client_tls = client_tls(cfg, fresh->data);
+      fresh->data = view->data;
+      fresh->context = session::make_peer_context(owner_, *fresh->data);
+      if (t.wanted == mode::clients) fresh->client_tls = client_tls(cfg, *fresh->data);
       fresh->version = view->files_version;
       files = std::move(fresh);
     }

@@ -168,7 +168,7 @@ asio::awaitable<attempt_result> client_attempt(const unit_spec& s, const unit_ke
     session::client_outcome outcome;
     // Named, not braced temporaries: g++ 12 destroys a braced temporary
     // argument of a coroutine twice.
-    const session::client_target target{s.peer, files->data.manifest};
+    const session::client_target target{s.peer, files->data->manifest};
     const auto client_settings = client_settings_for(*settings);
     const auto session_logger = log::logger{"swpt_stomp.client"}.with("queue", s.queue);
     try {

@@ -45,7 +45,9 @@ struct unit_environment {
 
 // A peer's files as its units use them; a new version replaces the whole.
 struct peer_files {
-  nodedata::peer_data data;
+  // The scanner's parsed files, shared rather than copied: with 1,000
+  // peers a copy of each peer's certificates and manifest held megabytes.
+  std::shared_ptr<const nodedata::peer_data> data;
   peer_context context;
   std::shared_ptr<const session::client_tls> client_tls;  // for clients; null for drainers
   std::uint64_t version = 0;
