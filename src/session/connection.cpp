@@ -16,6 +16,9 @@ namespace {
 // frames, small enough for thousands of idle connections.
 constexpr std::size_t read_chunk = 16 * 1024;
 
+// What an idle connection's write buffers may keep: a few frames.
+constexpr std::size_t idle_write_capacity = 4 * 1024;
+
 // How often the watchdog looks at the time of the last received byte.
 constexpr auto watchdog_period = std::chrono::seconds{5};
 
@@ -165,6 +168,10 @@ asio::awaitable<void> connection::writer() {
     before_write();
     if (outbox_.empty()) {
       if (closing_) co_return;
+      // A burst grew these to hold a window of frames: an idle connection
+      // (a daemon keeps hundreds) gives that memory back before it waits.
+      if (writing.capacity() > idle_write_capacity) std::string{}.swap(writing);
+      if (outbox_.capacity() > idle_write_capacity) std::string{}.swap(outbox_);
       co_await writer_wake_.wait();
       continue;
     }
