@@ -212,6 +212,10 @@ struct bench_server {
         server{io.get_executor(), tls, [&] {
                  settings.port = 0;
                  settings.max_connections_per_peer = 100'000;
+                 // One address opens every connection at once: the caps for
+                 // a server facing the internet would close all but ten.
+                 settings.max_pending_handshakes = 100'000;
+                 settings.max_pending_handshakes_per_address = 100'000;
                  settings.backlog = 4096;
                  settings.times = patient();
                  return settings;
