@@ -79,22 +79,27 @@ void client_stop::abort() {
   changed_.cancel();
 }
 
-// Each returns (rather than waiting again) once its own coroutine is
-// cancelled: a second wait after a cancellation would throw, and these lose
-// a `||` race on every batch the client sends.
+// One wait for a change; false once this coroutine is cancelled. The
+// loops below then return rather than wait again (a second wait after a
+// cancellation would throw, and they lose a `||` race on every batch the
+// client sends).
+asio::awaitable<bool> client_stop::changed() {
+  co_await changed_.async_wait(nothrow);
+  const auto state = co_await asio::this_coro::cancellation_state;
+  co_return state.cancelled() == asio::cancellation_type::none;
+}
+
 asio::awaitable<void> client_stop::requested() {
   while (!finish_by_ && !aborted_) {
-    co_await changed_.async_wait(nothrow);
-    const auto state = co_await asio::this_coro::cancellation_state;  // not in the condition (GCC 12)
-    if (state.cancelled() != asio::cancellation_type::none) co_return;
+    const bool waiting = co_await changed();  // not in the condition (GCC 12)
+    if (!waiting) co_return;
   }
 }
 
 asio::awaitable<void> client_stop::abort_requested() {
   while (!aborted_) {
-    co_await changed_.async_wait(nothrow);
-    const auto state = co_await asio::this_coro::cancellation_state;  // not in the condition (GCC 12)
-    if (state.cancelled() != asio::cancellation_type::none) co_return;
+    const bool waiting = co_await changed();  // not in the condition (GCC 12)
+    if (!waiting) co_return;
   }
 }
 

@@ -73,6 +73,8 @@ class client_stop {
   asio::awaitable<void> abort_requested();
 
  private:
+  asio::awaitable<bool> changed();
+
   asio::steady_timer changed_;  // never expires; cancel() wakes the waiters
   std::optional<std::chrono::steady_clock::time_point> finish_by_;
   bool aborted_ = false;
