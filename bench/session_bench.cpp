@@ -1,7 +1,11 @@
-// STOMP sessions over mutual TLS 1.3 on loopback, with an in-memory sink
-// that confirms at once and an in-memory source:
-//  (a) messages per second through one client-to-server connection (buffer
-//      100, then 1000), the server and the clients each on a thread of its own;
+// STOMP sessions over mutual TLS 1.3 on loopback, between stand-ins for
+// the AMQP bridge that hand messages over as amqp::consumer and
+// amqp::publisher do (below), so that the sessions batch as in production:
+//  (a) one client-to-server connection (buffer 100, then 1000; the consumer's
+//      prefetch and the publisher's queue the same), the server and the
+//      client each on a thread of its own: msg/s, and per message each
+//      thread's CPU, system calls and sleeps (voluntary context switches);
+//      before it, the client side's SMP work alone;
 //  (b) the same through 50 parallel connections;
 //  (c) resident memory per idle connection: 1000 TLS STOMP connections whose
 //      sources yield nothing, once with the clients in a forked child (the
@@ -10,19 +14,50 @@
 // Every message is a ~400-byte PrepareTransfer that the server validates and
 // re-emits, as it would for RabbitMQ.
 //
+// What (a) means: "session layer per message ... total" is the CPU that
+// TLS, STOMP and the server's SMP check and transform (process_received)
+// cost per message on the two session threads: swpt-client's and
+// swpt-server's io_context threads in bench/e2e, handing off to the AMQP
+// workers included. The client's SMP check and translation runs on the
+// consumer's worker thread in production and is shown apart ("client-side
+// SMP"). So bench/e2e's server + client CPU per message, minus that total,
+// minus the client-side SMP, is the AMQP side to compare with
+// bench/amqp_pipe. The stand-ins' own threads are shown apart too (they
+// do far less than the real workers: no broker, no AMQP frames); they are
+// woken as the AMQP workers are (amqp::wakeup), so that the session threads
+// pay what they pay in production to hand over.
+//
+// Each measured thread has a name, so that `perf record -g` then `perf
+// report --sort comm` splits the costs: session_bench (the clients),
+// sb-server, sb-consumer, sb-publisher. System calls are counted with
+// perf_event_open (the raw_syscalls:sys_enter tracepoint, root or a low
+// perf_event_paranoid); "?" where the kernel refuses. Without that,
+// `perf stat -e raw_syscalls:sys_enter session_bench --only a` gives the
+// process's total.
+//
 // Usage: session_bench [--messages N] [--idle N] [--only a|b|c] [--one-thread]
 // (--one-thread runs the throughput cases with server and clients on a
 // single io_context and thread). Build with --buildtype=release.
 
 #include "harness.hpp"
 
+#include "amqp/wakeup.hpp"
+
 #include "session/connection.hpp"
+#include "session/node_directory.hpp"
 
 #include <asio/co_spawn.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/experimental/concurrent_channel.hpp>
 #include <asio/post.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
 #include <fmt/format.h>
+#include <linux/perf_event.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,8 +65,12 @@
 #include <atomic>
 #include <charconv>
 #include <cstdio>
+#include <ctime>
+#include <deque>
 #include <fstream>
+#include <functional>
 #include <future>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -87,11 +126,84 @@ std::string growth(const memory_snapshot& a, const memory_snapshot& b, std::size
                      per(a.heap, b.heap), unit);
 }
 
-double cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  const auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
-  return secs(u.ru_utime) + secs(u.ru_stime);
+// What one thread has used so far: CPU seconds (its own clock), system
+// calls (the raw_syscalls:sys_enter tracepoint, counted with
+// perf_event_open where the kernel allows it) and voluntary context
+// switches (how often it slept).
+struct thread_usage {
+  double cpu = 0;
+  std::optional<std::uint64_t> syscalls;
+  long sleeps = 0;
+};
+
+class thread_meter {
+ public:
+  thread_meter(pthread_t thread, pid_t tid) : tid_{tid} {
+    if (pthread_getcpuclockid(thread, &clock_) != 0) throw std::runtime_error("no CPU clock for a thread");
+    counter_ = open_syscall_counter(tid);
+  }
+  ~thread_meter() {
+    if (counter_ >= 0) close(counter_);
+  }
+  thread_meter(const thread_meter&) = delete;
+  thread_meter& operator=(const thread_meter&) = delete;
+
+  thread_usage read() const {
+    thread_usage u;
+    timespec t{};
+    clock_gettime(clock_, &t);
+    u.cpu = static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+    std::uint64_t n = 0;
+    if (counter_ >= 0 && ::read(counter_, &n, sizeof n) == sizeof n) u.syscalls = n;
+    std::ifstream status{fmt::format("/proc/self/task/{}/status", tid_)};
+    std::string line;
+    while (std::getline(status, line))
+      if (line.starts_with("voluntary_ctxt_switches:")) u.sleeps = std::stol(line.substr(24));
+    return u;
+  }
+
+ private:
+  static int open_syscall_counter(pid_t tid) {
+    static const long id = [] {
+      for (const char* path : {"/sys/kernel/tracing/events/raw_syscalls/sys_enter/id",
+                               "/sys/kernel/debug/tracing/events/raw_syscalls/sys_enter/id"}) {
+        std::ifstream f{path};
+        long v = -1;
+        if (f >> v) return v;
+      }
+      return -1L;
+    }();
+    if (id < 0) return -1;
+    perf_event_attr attr{};
+    attr.size = sizeof attr;
+    attr.type = PERF_TYPE_TRACEPOINT;
+    attr.config = static_cast<std::uint64_t>(id);
+    return static_cast<int>(syscall(SYS_perf_event_open, &attr, tid, -1, -1, PERF_FLAG_FD_CLOEXEC));
+  }
+
+  pid_t tid_;
+  clockid_t clock_{};
+  int counter_ = -1;
+};
+
+// A thread's usage over the measured window, per message.
+struct per_message {
+  double cpu_us = 0;
+  std::optional<double> syscalls;
+  double sleeps = 0;
+};
+
+per_message share(const thread_usage& before, const thread_usage& after, std::size_t messages) {
+  const auto n = static_cast<double>(messages);
+  per_message p{(after.cpu - before.cpu) * 1e6 / n, std::nullopt,
+                static_cast<double>(after.sleeps - before.sleeps) / n};
+  if (before.syscalls && after.syscalls) p.syscalls = static_cast<double>(*after.syscalls - *before.syscalls) / n;
+  return p;
+}
+
+std::string describe(std::string_view name, const per_message& p) {
+  return fmt::format("{} {:.2f} us, {} syscalls, {:.3f} sleeps", name, p.cpu_us,
+                     p.syscalls ? fmt::format("{:.2f}", *p.syscalls) : std::string{"?"}, p.sleeps);
 }
 
 void raise_fd_limit() {
@@ -102,18 +214,108 @@ void raise_fd_limit() {
   }
 }
 
-// Confirms every message at once; only counts.
-class counting_sink final : public session::message_sink {
+// How long a stand-in's worker sleeps at most before it looks again (it is
+// woken at once by what it waits for).
+constexpr std::chrono::milliseconds idle_wait{1000};
+
+// The sink and the source below stand in for the AMQP bridge as it behaves
+// in production, so that the sessions run as they do there: messages become
+// available in batches from another thread, and confirmations come back in
+// batches from another thread. Their threads are not the session layer's
+// CPU and are reported apart.
+
+// Stands in for amqp::publisher: a queue of at most `capacity` messages to a
+// worker thread of its own. The first message of a batch wakes the worker,
+// posted behind the session's current work as the publisher does; the
+// worker takes everything queued at once and confirms it from its thread,
+// as the broker's basic.ack (multiple) makes the publisher do. A full queue
+// makes submit() wait until the worker has taken some.
+class confirming_sink final : public session::message_sink {
  public:
-  asio::awaitable<void> submit(publication, confirm_handler confirmed) override {
-    count_.fetch_add(1, std::memory_order_relaxed);
-    confirmed({});
-    co_return;
+  confirming_sink(asio::any_io_executor ex, std::size_t capacity)
+      : capacity_{std::max<std::size_t>(capacity, 1)},
+        space_{std::move(ex), asio::steady_timer::time_point::max()},
+        thread_{[this] { work(); }} {}
+  ~confirming_sink() override {
+    {
+      std::lock_guard lock{mutex_};
+      stopping_ = true;
+    }
+    wake_.notify();
+    thread_.join();
   }
+
+  asio::awaitable<void> submit(publication message, confirm_handler confirmed) override {
+    for (;;) {
+      bool queued = false, first = false;
+      {
+        std::lock_guard lock{mutex_};
+        if (queued_.size() < capacity_) {
+          queued_.push_back({std::move(message), std::move(confirmed)});
+          queued = true;
+          first = queued_.size() == 1;
+        } else {
+          full_ = true;
+        }
+      }
+      if (queued) {
+        if (first) asio::post(space_.get_executor(), [this] { ring(); });
+        co_return;
+      }
+      co_await space_.async_wait(session::nothrow);
+      const auto state = co_await asio::this_coro::cancellation_state;  // not in the condition (GCC 12)
+      if (state.cancelled() != asio::cancellation_type::none)
+        throw std::system_error{asio::error::operation_aborted, "submit"};
+    }
+  }
+
   std::size_t count() const { return count_.load(); }
+  pthread_t native_handle() { return thread_.native_handle(); }
+  pid_t worker_tid() const {
+    tid_.wait(0);
+    return tid_.load();
+  }
 
  private:
+  struct job {
+    publication message;
+    confirm_handler confirmed;
+  };
+
+  void ring() { wake_.notify(); }
+
+  void work() {
+    pthread_setname_np(pthread_self(), "sb-publisher");
+    tid_ = gettid();
+    tid_.notify_all();
+    for (;;) {
+      std::vector<job> batch;
+      bool was_full = false;
+      wake_.wait(-1, idle_wait);
+      {
+        std::lock_guard lock{mutex_};
+        if (stopping_) return;
+        batch.assign(std::make_move_iterator(queued_.begin()), std::make_move_iterator(queued_.end()));
+        queued_.clear();
+        was_full = std::exchange(full_, false);
+        // What comes from now on is a new batch, with a ring of its own.
+      }
+      if (was_full) asio::post(space_.get_executor(), [this] { space_.cancel(); });
+      for (auto& j : batch) j.confirmed({});
+      count_ += batch.size();
+    }
+  }
+
+  const std::size_t capacity_;
+  asio::steady_timer space_;  // the sessions' executor only; never expires
+  std::mutex mutex_;
+  amqp::wakeup wake_;
+  std::vector<job> queued_;  // guarded by mutex_
+  bool full_ = false;        // guarded by mutex_
+  bool stopping_ = false;    // guarded by mutex_
   std::atomic<std::size_t> count_{0};
+  std::atomic<pid_t> tid_{0};
+  std::thread thread_;  // last: starts once the rest exists
 };
 
 // Holds every source back until all connections are CONNECTED, so that the
@@ -123,14 +325,17 @@ class start_gate {
   start_gate(asio::any_io_executor ex, std::size_t expected)
       : timer_{ex, asio::steady_timer::time_point::max()}, expected_{expected} {}
 
+  // `on_start` runs once, when the last connection arrives.
   asio::awaitable<void> pass() {
     if (++arrived_ == expected_) {
       start_ = clock_type::now();
+      if (on_start) on_start();
       timer_.cancel();
     }
     while (arrived_ < expected_) co_await timer_.async_wait(session::nothrow);
   }
   clock_type::time_point start() const { return start_; }
+  std::function<void()> on_start;
 
  private:
   asio::steady_timer timer_;
@@ -138,35 +343,164 @@ class start_gate {
   clock_type::time_point start_;
 };
 
-// Yields `count` messages with bodies taken in turn from `bodies`; records
-// when the last confirmation came.
-class generating_source final : public session::message_source {
+class delivery_feed;
+
+// Stands in for the worker thread of amqp::consumer's pool: a feed whose
+// session acknowledged messages is refilled from this thread, as the
+// broker delivers up to the prefetch count after a basic.ack.
+class delivery_worker {
  public:
-  generating_source(const std::vector<std::string>& bodies, std::size_t count, start_gate& gate)
-      : bodies_{bodies}, count_{count}, gate_{gate} {}
+  delivery_worker() : thread_{[this] { work(); }} {}
+  ~delivery_worker() {
+    {
+      std::lock_guard lock{mutex_};
+      stopping_ = true;
+    }
+    wake_.notify();
+    thread_.join();
+  }
+  void notify(delivery_feed* feed) {
+    bool first = false;
+    {
+      std::lock_guard lock{mutex_};
+      first = to_refill_.empty();
+      to_refill_.push_back(feed);
+    }
+    if (first) wake_.notify();
+  }
+  pthread_t native_handle() { return thread_.native_handle(); }
+  pid_t tid() const {
+    tid_.wait(0);
+    return tid_.load();
+  }
+
+ private:
+  void work();
+
+  std::mutex mutex_;
+  amqp::wakeup wake_;
+  std::vector<delivery_feed*> to_refill_;  // guarded by mutex_
+  bool stopping_ = false;                  // guarded by mutex_
+  std::atomic<pid_t> tid_{0};
+  std::thread thread_;  // last: starts once the rest exists
+};
+
+// Stands in for amqp::consumer: `count` messages with bodies taken in turn
+// from `bodies`, at most `prefetch` of them unacknowledged (basic.qos). The
+// worker hands out a batch under one lock and rings the session's doorbell
+// once if next() waits; a confirmation acknowledges everything up to its
+// id and asks the worker for more. Starts at the gate.
+class delivery_feed final : public session::message_source {
+ public:
+  delivery_feed(asio::any_io_executor ex, const std::vector<std::string>& bodies, std::size_t count,
+                std::size_t prefetch, start_gate& gate, delivery_worker& worker)
+      : bodies_{bodies},
+        count_{count},
+        prefetch_{prefetch},
+        gate_{gate},
+        worker_{worker},
+        doorbell_{std::move(ex), 1} {}
 
   asio::awaitable<std::optional<session::outgoing_message>> next() override {
-    if (sent_ == 0) co_await gate_.pass();
-    if (sent_ == count_) co_return std::nullopt;
-    ++sent_;
-    co_return session::outgoing_message{std::to_string(sent_), "PrepareTransfer", bodies_[sent_ % bodies_.size()]};
-  }
-  void confirm(std::string_view id) override {
-    last_ = clock_type::now();
-    last_id_ = id;
+    if (!started_) {
+      co_await gate_.pass();
+      started_ = true;
+      worker_.notify(this);
+    }
+    for (;;) {
+      {
+        std::lock_guard lock{mutex_};
+        if (!ready_.empty()) co_return take();
+        if (handed_out_ == count_) co_return std::nullopt;
+        waiting_ = true;
+      }
+      co_await doorbell_.async_receive(asio::experimental::as_tuple(asio::use_awaitable));
+      const auto state = co_await asio::this_coro::cancellation_state;  // not in the condition (GCC 12)
+      if (state.cancelled() != asio::cancellation_type::none)
+        throw std::system_error{asio::error::operation_aborted, "waiting for a message"};
+    }
   }
 
-  bool all_confirmed() const { return last_id_ == std::to_string(count_); }
+  std::optional<session::outgoing_message> try_next() override {
+    std::lock_guard lock{mutex_};
+    if (ready_.empty()) return std::nullopt;
+    return take();
+  }
+
+  void confirm(std::string_view id) override {
+    std::size_t tag = 0;
+    std::from_chars(id.data(), id.data() + id.size(), tag);
+    last_ = clock_type::now();
+    last_tag_ = tag;
+    {
+      std::lock_guard lock{mutex_};
+      acked_ = std::max(acked_, tag);
+    }
+    worker_.notify(this);
+  }
+
+  // The worker's side: up to `prefetch` unacknowledged messages.
+  void refill() {
+    std::size_t from = 0, to = 0;
+    {
+      std::lock_guard lock{mutex_};
+      from = handed_out_;
+      to = std::min(acked_ + prefetch_, count_);
+    }
+    if (to <= from) return;
+    std::vector<session::outgoing_message> batch;
+    batch.reserve(to - from);
+    for (auto tag = from + 1; tag <= to; ++tag)
+      batch.push_back({std::to_string(tag), "PrepareTransfer", bodies_[tag % bodies_.size()]});
+    bool wake = false;
+    {
+      std::lock_guard lock{mutex_};
+      for (auto& m : batch) ready_.push_back(std::move(m));
+      handed_out_ = to;
+      wake = std::exchange(waiting_, false);
+    }
+    if (wake) doorbell_.try_send(asio::error_code{}, true);  // false: a ring is pending already
+  }
+
+  bool all_confirmed() const { return last_tag_ == count_; }
   clock_type::time_point last() const { return last_; }
 
  private:
+  session::outgoing_message take() {  // with mutex_ held
+    auto m = std::move(ready_.front());
+    ready_.pop_front();
+    return m;
+  }
+
   const std::vector<std::string>& bodies_;
-  std::size_t count_;
+  const std::size_t count_, prefetch_;
   start_gate& gate_;
-  std::size_t sent_ = 0;
-  std::string last_id_;
+  delivery_worker& worker_;
+  asio::experimental::concurrent_channel<void(asio::error_code, bool)> doorbell_;
+  bool started_ = false;  // the session's thread only
+  std::size_t last_tag_ = 0;
   clock_type::time_point last_;
+  std::mutex mutex_;
+  std::deque<session::outgoing_message> ready_;  // guarded by mutex_
+  std::size_t handed_out_ = 0, acked_ = 0;       // guarded by mutex_
+  bool waiting_ = false;                         // guarded by mutex_
 };
+
+void delivery_worker::work() {
+  pthread_setname_np(pthread_self(), "sb-consumer");
+  tid_ = gettid();
+  tid_.notify_all();
+  for (;;) {
+    std::vector<delivery_feed*> feeds;
+    wake_.wait(-1, idle_wait);
+    {
+      std::lock_guard lock{mutex_};
+      if (stopping_) return;
+      feeds.swap(to_refill_);
+    }
+    for (auto* f : feeds) f->refill();
+  }
+}
 
 // Never yields a message until closed; counts itself as connected when first
 // asked (the client asks only after CONNECTED).
@@ -201,14 +535,16 @@ struct bench_server {
   asio::thread_pool files{1};
   std::shared_ptr<asio::ssl::context> tls;
   session::node_directory directory;
-  counting_sink sink;
+  confirming_sink sink;
   session::server server;
   std::thread thread;
+  std::atomic<pid_t> thread_id = 0;
   std::atomic<bool> served = false;
 
   bench_server(const testing::network& net, session::server_settings settings)
       : tls{std::make_shared<asio::ssl::context>(net.server_context(net.trio.aa))},
         directory{nodedata::database{net.trio.aa.dir}, files.get_executor()},
+        sink{io.get_executor(), settings.buffer},
         server{io.get_executor(), tls, [&] {
                  settings.port = 0;
                  settings.max_connections_per_peer = 100'000;
@@ -229,7 +565,14 @@ struct bench_server {
   }
 
   void run_on_thread() {
-    thread = std::thread{[this] { io.run(); }};
+    std::promise<void> started;
+    thread = std::thread{[this, &started] {
+      pthread_setname_np(pthread_self(), "sb-server");
+      thread_id = gettid();
+      started.set_value();
+      io.run();
+    }};
+    started.get_future().wait();
   }
 
   std::size_t connections() {
@@ -277,11 +620,29 @@ void throughput(const testing::network& net, std::size_t connections, std::size_
   settings.times = patient();
   const auto bodies = typical_bodies();
 
-  std::vector<std::unique_ptr<generating_source>> sources;
+  std::vector<std::unique_ptr<delivery_feed>> sources;
+  delivery_worker feeder;  // before the feeds go: it refers to them
   start_gate gate{io.get_executor(), connections};
+
+  // Every thread's usage from the start (all CONNECTED) to the end.
+  const thread_meter client_meter{pthread_self(), gettid()};
+  std::optional<thread_meter> server_meter;
+  if (!one_thread) server_meter.emplace(srv.thread.native_handle(), srv.thread_id.load());
+  const thread_meter feeder_meter{feeder.native_handle(), feeder.tid()};
+  const thread_meter sink_meter{srv.sink.native_handle(), srv.sink.worker_tid()};
+  struct usage {
+    thread_usage client, server, feeder, sink;
+  };
+  auto read_all = [&] {
+    return usage{client_meter.read(), server_meter ? server_meter->read() : thread_usage{}, feeder_meter.read(),
+                 sink_meter.read()};
+  };
+  std::optional<usage> before;
+  gate.on_start = [&] { before = read_all(); };
+
   std::size_t finished = 0, completed = 0;
   for (std::size_t i = 0; i < connections; ++i) {
-    sources.push_back(std::make_unique<generating_source>(bodies, per_connection, gate));
+    sources.push_back(std::make_unique<delivery_feed>(io.get_executor(), bodies, per_connection, buffer, gate, feeder));
     asio::co_spawn(io, session::run_client(tls, target, settings, *sources.back()),
                    [&](std::exception_ptr e, session::client_outcome o) {
                      ++finished;
@@ -289,13 +650,10 @@ void throughput(const testing::network& net, std::size_t connections, std::size_
                    });
   }
   const auto deadline = clock_type::now() + 600s;
-  std::optional<double> cpu_before;  // at the start: handshakes are not counted
-  while (finished < connections && clock_type::now() < deadline) {
-    io.run_one_until(deadline);
-    if (!cpu_before && gate.start() != clock_type::time_point{}) cpu_before = cpu_seconds();
-  }
-  const double cpu = cpu_seconds() - cpu_before.value_or(0);
+  while (finished < connections && clock_type::now() < deadline) io.run_one_until(deadline);
+  const auto after = read_all();
   srv.stop();
+  if (!before) throw std::runtime_error("the clients never all connected");
 
   const auto first = gate.start();
   auto last = clock_type::time_point::min();
@@ -306,11 +664,55 @@ void throughput(const testing::network& net, std::size_t connections, std::size_
   }
   const auto total = connections * per_connection;
   const double seconds = std::chrono::duration<double>(last - first).count();
+  const auto client = share(before->client, after.client, total);
+  const auto server = share(before->server, after.server, total);
+  const auto feeding = share(before->feeder, after.feeder, total);
+  const auto sinking = share(before->sink, after.sink, total);
   fmt::print("throughput: {} connection(s), buffer {}, {}: {} messages in {:.3f} s = {:.0f} msg/s; "
-             "cpu {:.2f} s = {:.2f} us/msg; completed {}/{}, fully receipted {}/{}, sink {}\n",
+             "completed {}/{}, fully receipted {}/{}, sink {}\n",
              connections, buffer, one_thread ? "one thread" : "server and clients on 2 threads", total, seconds,
-             static_cast<double>(total) / seconds, cpu, cpu * 1e6 / static_cast<double>(total), completed, connections,
-             confirmed, connections, srv.sink.count());
+             static_cast<double>(total) / seconds, completed, connections, confirmed, connections, srv.sink.count());
+  if (one_thread) {
+    fmt::print("  session layer per message: {}\n", describe("client and server thread", client));
+  } else {
+    fmt::print("  session layer per message: {}; {}; total {:.2f} us\n", describe("client thread", client),
+               describe("server thread", server), client.cpu_us + server.cpu_us);
+  }
+  fmt::print("  stand-ins per message (not the session layer): {}; {}\n", describe("consumer thread", feeding),
+             describe("publisher thread", sinking));
+  std::fflush(stdout);
+}
+
+// The client side's SMP work, which production does on the consumer's
+// thread (amqp::prepare_for) rather than on the session's: the check and
+// translation of each message for the peer, on this thread alone.
+void client_smp(const testing::network& net, std::size_t count) {
+  const nodedata::database db{net.trio.ca.dir};
+  const auto ctx = session::make_peer_context(db.read_owner(), db.find_peer(net.trio.aa.id, false).value());
+  // The typical bodies are in the server's numbering; the client's queue
+  // holds them in its own.
+  std::vector<std::string> bodies;
+  for (std::int64_t n = 1; n <= 1000; ++n) {
+    const std::int64_t theirs = 0x0000010000000000 + n;
+    const auto ours = ctx.peer_creditors.translate(theirs, ctx.owner_creditors);
+    if (!ours) throw std::runtime_error("the trio's creditor IDs do not translate");
+    auto body = testing::prepare_transfer_body(n);
+    for (auto at = body.find(std::to_string(theirs)); at != std::string::npos; at = body.find(std::to_string(theirs)))
+      body.replace(at, std::to_string(theirs).size(), std::to_string(*ours));
+    bodies.push_back(std::move(body));
+  }
+  const thread_meter meter{pthread_self(), gettid()};
+  const auto before = meter.read();
+  std::size_t failed = 0;
+  std::string reason;
+  for (std::size_t i = 0; i < count; ++i) {
+    auto body = process_outgoing(ctx, json_content_type, "PrepareTransfer", bodies[i % bodies.size()]);
+    if (!body && failed++ == 0) reason = body.error();
+  }
+  const auto p = share(before, meter.read(), count);
+  fmt::print("client-side SMP (process_outgoing, the consumer's thread in production): {:.2f} us/msg over {} "
+             "messages{}\n",
+             p.cpu_us, count, failed ? fmt::format("; {} FAILED: {}", failed, reason) : std::string{});
   std::fflush(stdout);
 }
 
@@ -485,6 +887,7 @@ int main(int argc, char** argv) try {
     idle_memory_split(net, idle);
   }
   if (only.find('a') != std::string::npos) {
+    client_smp(net, messages);
     throughput(net, 1, messages, 100, one_thread);
     throughput(net, 1, messages, 1000, one_thread);
   }
