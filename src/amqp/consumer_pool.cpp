@@ -11,7 +11,7 @@ consumer_pool::consumer_pool(pool_settings settings, log::logger logger)
 
 consumer_pool::~consumer_pool() {
   for (auto& w : workers_) w->request_stop();
-  workers_.clear();  // each destructor joins its thread
+  workers_.clear();  // each destructor joins its thread (an inline worker has ended, see stop())
 }
 
 std::shared_ptr<broker_worker> consumer_pool::attach(std::shared_ptr<channel_user> user) {
@@ -29,7 +29,9 @@ std::shared_ptr<broker_worker> consumer_pool::attach(std::shared_ptr<channel_use
   }
   auto w = settings_.worker;
   w.connection.name = fmt::format("{} #{}", w.connection.name, workers_.size() + 1);
-  auto& added = workers_.emplace_back(std::make_shared<broker_worker>(std::move(w), logger_));
+  auto& added = workers_.emplace_back(settings_.inline_executor
+                                          ? broker_worker::start_inline(std::move(w), logger_, settings_.inline_executor)
+                                          : std::make_shared<broker_worker>(std::move(w), logger_));
   if (!added->attach(std::move(user))) throw error{"the new RabbitMQ connection refused a channel"};
   return added;
 }

@@ -12,6 +12,7 @@
 #include "amqp/worker.hpp"
 #include "log/log.hpp"
 
+#include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
 
 #include <cstddef>
@@ -26,6 +27,10 @@ struct pool_settings {
   // many consumers one connection serves.
   worker_settings worker;
   std::size_t connections = 8;  // at most, opened as needed
+  // When set, the workers run on this executor rather than on threads of
+  // their own (broker_worker::start_inline): for a process that serves one
+  // queue on one io_context thread. stop() is then to be awaited there.
+  asio::any_io_executor inline_executor{};
 };
 
 class consumer_pool {

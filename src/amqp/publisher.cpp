@@ -331,14 +331,16 @@ void publisher::impl::expire(clock::time_point now) {
 publisher::publisher(asio::any_io_executor ex, publisher_settings settings, log::logger logger)
     : impl_{std::make_shared<impl>(std::move(ex), std::move(settings), logger)} {
   const auto& s = impl_->settings;
-  worker_ = std::make_shared<broker_worker>(worker_settings{s.connection, s.min_backoff, s.max_backoff, 1},
-                                            std::move(logger));
+  worker_settings w{s.connection, s.min_backoff, s.max_backoff, 1};
+  worker_ = s.inline_worker ? broker_worker::start_inline(std::move(w), std::move(logger), impl_->space->get_executor())
+                            : std::make_shared<broker_worker>(std::move(w), std::move(logger));
   impl_->worker = worker_;
   worker_->attach(impl_);
 }
 
 publisher::~publisher() {
-  worker_.reset();  // joins the thread, which fails what is pending
+  worker_->request_stop();  // an inline worker ends on its own, after the destructor
+  worker_.reset();           // joins the thread, which fails what is pending
 }
 
 asio::awaitable<void> publisher::stop() { co_await worker_->stop(); }

@@ -33,6 +33,10 @@ struct publisher_settings {
   std::size_t capacity = 100;
   // Reconnection delays (see worker_settings).
   std::chrono::milliseconds min_backoff = 500ms, max_backoff = 5s;
+  // The worker runs on the publisher's executor rather than on a thread of
+  // its own (broker_worker::start_inline): for a process with one
+  // io_context thread. stop() is then to be awaited there.
+  bool inline_worker = false;
 };
 
 class publisher final : public session::message_sink {

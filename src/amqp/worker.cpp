@@ -2,10 +2,15 @@
 
 #include "amqp/backoff.hpp"
 
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/posix/stream_descriptor.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
+#include <asio/thread_pool.hpp>
 #include <asio/use_awaitable.hpp>
 #include <fmt/format.h>
 #include <linux/sockios.h>
@@ -48,6 +53,20 @@ struct broker_worker::slot {
   bool flushed = false;  // detaching() was called
   bool fed = false;      // in fed_: frames came since the last frames_read()
   clock::time_point reopen_at = clock::time_point::min();
+};
+
+// What an inline worker (start_inline) has instead of a thread.
+struct broker_worker::inline_loop {
+  explicit inline_loop(asio::any_io_executor e) : ex{e}, socket{e}, wake_timer{std::make_shared<asio::steady_timer>(e)} {}
+
+  asio::any_io_executor ex;
+  // The connection's socket, watched for input; rabbitmq-c owns and closes it.
+  asio::posix::stream_descriptor socket;
+  // A sleep ends when it is cancelled; shared with the posted wake-ups, which
+  // may run after the worker is gone.
+  std::shared_ptr<asio::steady_timer> wake_timer;
+  std::atomic<bool> pending{false};  // a wake-up is on its way
+  asio::thread_pool connector{1};    // the blocking connection attempts
 };
 
 // ---- channel_ops ------------------------------------------------------
@@ -149,7 +168,27 @@ broker_worker::broker_worker(worker_settings settings, log::logger logger)
   thread_ = std::thread{[this] { run(); }};
 }
 
+broker_worker::broker_worker(worker_settings settings, log::logger logger, inline_tag)
+    : settings_{std::move(settings)}, logger_{std::move(logger)} {}
+
+std::shared_ptr<broker_worker> broker_worker::start_inline(worker_settings settings, log::logger logger,
+                                                           asio::any_io_executor ex) {
+  std::shared_ptr<broker_worker> w{new broker_worker{std::move(settings), std::move(logger), inline_tag{}}};
+  w->inline_ = std::make_unique<inline_loop>(ex);
+  asio::co_spawn(ex, w->run_inline(w), asio::detached);
+  return w;
+}
+
 broker_worker::~broker_worker() {
+  if (inline_) {
+    // The coroutine held this worker: it has ended, or the io_context is
+    // going and takes it along (then without the polite close).
+    if (state_ != nullptr) {
+      set_socket(-1);
+      amqp_destroy_connection(state_);
+    }
+    return;
+  }
   request_stop();
   {
     std::unique_lock lock{mutex_};
@@ -177,6 +216,8 @@ void broker_worker::cut() noexcept {
 }
 
 void broker_worker::set_socket(int fd) noexcept {
+  // Before rabbitmq-c closes it: no longer watched (nothing waits on it now).
+  if (fd < 0 && inline_ && inline_->socket.is_open()) inline_->socket.release();
   std::lock_guard lock{mutex_};
   socket_fd_ = fd;
 }
@@ -188,7 +229,7 @@ bool broker_worker::attach(std::shared_ptr<channel_user> user) {
     ++channels_;
     to_attach_.push_back(std::move(user));
   }
-  wake_.notify();
+  wake();
   return true;
 }
 
@@ -198,7 +239,7 @@ void broker_worker::detach(const std::shared_ptr<channel_user>& user) {
     if (finished_) return;  // every user was detached already
     to_detach_.push_back(user);
   }
-  wake_.notify();
+  wake();
 }
 
 void broker_worker::notify(channel_user* user) {
@@ -208,7 +249,7 @@ void broker_worker::notify(channel_user* user) {
     first = to_wake_.empty();
     to_wake_.push_back(user);
   }
-  if (first) wake_.notify();
+  if (first) wake();
 }
 
 void broker_worker::request_stop() noexcept {
@@ -217,7 +258,13 @@ void broker_worker::request_stop() noexcept {
     stopping_ = true;
   }
   stop_requested_ = true;
-  wake_.notify();
+  wake();
+}
+
+void broker_worker::wake() noexcept {
+  if (!inline_) return wake_.notify();
+  if (inline_->pending.exchange(true)) return;  // one is on its way
+  asio::post(inline_->ex, [timer = inline_->wake_timer] { timer->cancel(); });
 }
 
 asio::awaitable<void> broker_worker::stop() {
@@ -264,9 +311,7 @@ void broker_worker::run() noexcept {
       why = e.what();
     }
     if (stop_requested_) break;
-    logger_.error("RabbitMQ connection error: {}", why);
-    lose_connection(why);
-    const auto retry_at = clock::now() + delays.next();
+    const auto retry_at = lost(why, delays);
     while (!stop_requested_ && clock::now() < retry_at) {
       take_commands();
       wait_idle(retry_at);
@@ -274,6 +319,84 @@ void broker_worker::run() noexcept {
   }
   close_politely();
   finish();
+}
+
+clock::time_point broker_worker::lost(const std::string& why, backoff& delays) noexcept {
+  logger_.error("RabbitMQ connection error: {}", why);
+  lose_connection(why);
+  return clock::now() + delays.next();
+}
+
+asio::awaitable<void> broker_worker::run_inline([[maybe_unused]] std::shared_ptr<broker_worker> self) {
+  const auto url = settings_.connection.url.masked();
+  backoff delays{settings_.min_backoff, settings_.max_backoff};
+  while (!stop_requested_) {
+    std::string why;
+    try {
+      logger_.info("Connecting to {}.", url);
+      co_await connect_aside();
+      delays.reset();
+      inline_->socket.assign(amqp_get_sockfd(state_));
+      open_wanted();
+      while (!stop_requested_) {
+        if (!serve_round()) continue;
+        const bool input = co_await wait_inline(next_deadline());  // not in the condition (GCC 12)
+        if (input) last_input_ = clock::now();
+      }
+    } catch (const std::exception& e) {
+      why = e.what();
+    }
+    if (stop_requested_) break;
+    const auto retry_at = lost(why, delays);
+    while (!stop_requested_ && clock::now() < retry_at) {
+      take_commands();
+      co_await wait_inline(retry_at);
+    }
+  }
+  co_await close_inline();
+  finish();
+}
+
+// The attempt blocks (name resolution, TCP, TLS, the AMQP handshake): it
+// runs on the helper thread while the io_context goes on; the coroutine
+// resumes on the io_context once it is done.
+asio::awaitable<void> broker_worker::connect_aside() {
+  auto attempt = [this]() -> asio::awaitable<void> {
+    connect();
+    co_return;
+  };
+  auto connecting = asio::co_spawn(inline_->connector, attempt, asio::use_awaitable);
+  co_await std::move(connecting);
+}
+
+asio::awaitable<bool> broker_worker::wait_inline(clock::time_point deadline) {
+  using namespace asio::experimental::awaitable_operators;
+  auto& loop = *inline_;
+  if (loop.pending.exchange(false)) co_return false;
+  auto& timer = *loop.wake_timer;
+  timer.expires_at(deadline);
+  const auto token = asio::experimental::as_tuple(asio::use_awaitable);
+  if (!loop.socket.is_open()) {
+    co_await timer.async_wait(token);
+    loop.pending = false;
+    co_return false;
+  }
+  auto woken = co_await (loop.socket.async_wait(asio::posix::descriptor_base::wait_read, token) ||
+                         timer.async_wait(token));
+  loop.pending = false;  // what wake() said during the sleep is what woke it
+  co_return woken.index() == 0 && !std::get<0>(std::get<0>(woken));
+}
+
+asio::awaitable<void> broker_worker::close_inline() {
+  if (begin_close()) {
+    const auto deadline = clock::now() + close_bound;
+    for (bool closed = false; !closed && clock::now() < deadline;) {
+      const auto read = read_close();
+      if (read) closed = *read;
+      else co_await wait_inline(deadline);
+    }
+  }
+  end_close();
 }
 
 void broker_worker::connect() {
@@ -359,44 +482,50 @@ clock::time_point broker_worker::next_deadline() const {
   return next;
 }
 
-void broker_worker::serve() {
+void broker_worker::open_wanted() {
   for (auto& [n, s] : slots_) {
     if (s.wanted && !s.leaving) open(s);
   }
-  const auto heartbeat = std::chrono::seconds{std::max(1, amqp_get_heartbeat(state_))};
+}
+
+void broker_worker::serve() {
+  open_wanted();
   while (!stop_requested_) {
-    take_commands();
-    auto now = clock::now();
-    const bool drained = std::exchange(want_write_, false);
-    for (auto& [n, s] : slots_) {
-      if (s.at == slot::phase::closed && s.wanted && !s.leaving && s.reopen_at <= now) open(s);
-      if (s.at == slot::phase::open && !s.leaving && (drained || s.user->deadline() <= now)) {
-        channel_ops ops{*this, n};
-        s.user->woken(&ops);
-      }
-    }
-    for (;;) {
-      amqp_frame_t f;
-      timeval zero{0, 0};
-      const int rc = amqp_simple_wait_frame_noblock(state_, &f, &zero);  // also sends heartbeats when due
-      if (rc == AMQP_STATUS_TIMEOUT) break;
-      if (rc != AMQP_STATUS_OK) fail("reading from the broker", rc);
-      last_input_ = clock::now();
-      dispatch(f);
-      // Everything read is handled: poll(2) says whether more came (one
-      // read that would find nothing fewer per round).
-      if (amqp_frames_enqueued(state_) == 0 && amqp_data_in_buffer(state_) == 0) break;
-    }
-    frames_read();
-    now = clock::now();
-    // rabbitmq-c notices missing heartbeats only inside blocking reads.
-    if (now - last_input_ > 2 * heartbeat + std::chrono::seconds{1}) {
-      throw error{fmt::format("no heartbeat from the broker in {} s", (2 * heartbeat).count())};
-    }
-    if (amqp_frames_enqueued(state_) == 0 && amqp_data_in_buffer(state_) == 0) {
-      if (wait_socket(next_deadline())) last_input_ = clock::now();
+    if (serve_round() && wait_socket(next_deadline())) last_input_ = clock::now();
+  }
+}
+
+bool broker_worker::serve_round() {
+  const auto heartbeat = std::chrono::seconds{std::max(1, amqp_get_heartbeat(state_))};
+  take_commands();
+  auto now = clock::now();
+  const bool drained = std::exchange(want_write_, false);
+  for (auto& [n, s] : slots_) {
+    if (s.at == slot::phase::closed && s.wanted && !s.leaving && s.reopen_at <= now) open(s);
+    if (s.at == slot::phase::open && !s.leaving && (drained || s.user->deadline() <= now)) {
+      channel_ops ops{*this, n};
+      s.user->woken(&ops);
     }
   }
+  for (;;) {
+    amqp_frame_t f;
+    timeval zero{0, 0};
+    const int rc = amqp_simple_wait_frame_noblock(state_, &f, &zero);  // also sends heartbeats when due
+    if (rc == AMQP_STATUS_TIMEOUT) break;
+    if (rc != AMQP_STATUS_OK) fail("reading from the broker", rc);
+    last_input_ = clock::now();
+    dispatch(f);
+    // Everything read is handled: poll(2) says whether more came (one
+    // read that would find nothing fewer per round).
+    if (amqp_frames_enqueued(state_) == 0 && amqp_data_in_buffer(state_) == 0) break;
+  }
+  frames_read();
+  now = clock::now();
+  // rabbitmq-c notices missing heartbeats only inside blocking reads.
+  if (now - last_input_ > 2 * heartbeat + std::chrono::seconds{1}) {
+    throw error{fmt::format("no heartbeat from the broker in {} s", (2 * heartbeat).count())};
+  }
+  return amqp_frames_enqueued(state_) == 0 && amqp_data_in_buffer(state_) == 0;
 }
 
 void broker_worker::dispatch(const amqp_frame_t& f) {
@@ -505,36 +634,52 @@ void broker_worker::lose_connection(std::string_view why) noexcept {
 }
 
 void broker_worker::close_politely() noexcept {
-  if (state_ != nullptr) {
-    try {
-      for (auto& [n, s] : slots_) {
-        if (s.at != slot::phase::open || s.flushed) continue;
-        channel_ops ops{*this, n};
-        s.flushed = true;
-        s.user->detaching(&ops);
-      }
-      amqp_connection_close_t m{AMQP_REPLY_SUCCESS, amqp_empty_bytes, 0, 0};
-      if (int rc = amqp_send_method(state_, 0, AMQP_CONNECTION_CLOSE_METHOD, &m); rc != AMQP_STATUS_OK) {
-        fail("closing", rc);
-      }
-      const auto deadline = clock::now() + close_bound;
-      for (bool closed = false; !closed && clock::now() < deadline;) {
-        amqp_frame_t f;
-        timeval zero{0, 0};
-        const int rc = amqp_simple_wait_frame_noblock(state_, &f, &zero);
-        if (rc == AMQP_STATUS_TIMEOUT) {
-          wait_socket(deadline);
-          continue;
-        }
-        if (rc != AMQP_STATUS_OK) break;
-        closed = f.channel == 0 && f.frame_type == AMQP_FRAME_METHOD &&
-                 (f.payload.method.id == AMQP_CONNECTION_CLOSE_OK_METHOD ||
-                  f.payload.method.id == AMQP_CONNECTION_CLOSE_METHOD);
-        amqp_maybe_release_buffers_on_channel(state_, f.channel);
-      }
-    } catch (const std::exception& e) {
-      logger_.warning("Closing the RabbitMQ connection: {}", e.what());
+  if (begin_close()) {
+    const auto deadline = clock::now() + close_bound;
+    for (bool closed = false; !closed && clock::now() < deadline;) {
+      const auto read = read_close();
+      if (read) closed = *read;
+      else wait_socket(deadline);
     }
+  }
+  end_close();
+}
+
+bool broker_worker::begin_close() noexcept {
+  if (state_ == nullptr) return false;
+  try {
+    for (auto& [n, s] : slots_) {
+      if (s.at != slot::phase::open || s.flushed) continue;
+      channel_ops ops{*this, n};
+      s.flushed = true;
+      s.user->detaching(&ops);
+    }
+    amqp_connection_close_t m{AMQP_REPLY_SUCCESS, amqp_empty_bytes, 0, 0};
+    if (int rc = amqp_send_method(state_, 0, AMQP_CONNECTION_CLOSE_METHOD, &m); rc != AMQP_STATUS_OK) {
+      fail("closing", rc);
+    }
+    return true;
+  } catch (const std::exception& e) {
+    logger_.warning("Closing the RabbitMQ connection: {}", e.what());
+    return false;
+  }
+}
+
+std::optional<bool> broker_worker::read_close() noexcept {
+  amqp_frame_t f;
+  timeval zero{0, 0};
+  const int rc = amqp_simple_wait_frame_noblock(state_, &f, &zero);
+  if (rc == AMQP_STATUS_TIMEOUT) return std::nullopt;
+  if (rc != AMQP_STATUS_OK) return true;
+  const bool closed = f.channel == 0 && f.frame_type == AMQP_FRAME_METHOD &&
+                      (f.payload.method.id == AMQP_CONNECTION_CLOSE_OK_METHOD ||
+                       f.payload.method.id == AMQP_CONNECTION_CLOSE_METHOD);
+  amqp_maybe_release_buffers_on_channel(state_, f.channel);
+  return closed;
+}
+
+void broker_worker::end_close() noexcept {
+  if (state_ != nullptr) {
     set_socket(-1);
     amqp_destroy_connection(state_);
     state_ = nullptr;

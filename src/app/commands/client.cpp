@@ -38,7 +38,10 @@ struct client_run {
   log::logger session_logger;
 };
 
-asio::awaitable<int> communicate(client_run run, termination_signals& signals, const log::logger& logger) {
+// Runs the session; then the broker connection closes (its worker runs on
+// this thread), acknowledging what was receipted.
+asio::awaitable<int> communicate(client_run run, amqp::consumer_pool& pool, termination_signals& signals,
+                                 const log::logger& logger) {
   session::client_outcome outcome;
   try {
     outcome = co_await session::run_client(run.tls, run.target, run.settings, run.source, &run.stop,
@@ -47,6 +50,7 @@ asio::awaitable<int> communicate(client_run run, termination_signals& signals, c
     logger.error("The STOMP client failed: {}", describe(e));
     outcome = {session::client_end::source_failed, e.what()};
   }
+  co_await pool.stop();
   signals.close();
   if (signals.received()) co_return exit_ok;
   logger.error("Exiting: {} (peer {}).", ending(outcome), run.target.peer_id);
@@ -67,7 +71,11 @@ int client_command(const options& o, const tunables& t) {
   // After `io`: its workers are joined before `io` goes.
   // Every broker line names the peer and the queue.
   const auto rmq_logger = log::logger{"swpt_stomp.rmq"}.with("peer", peer.node_id).with("queue", o.queue_name);
-  amqp::consumer_pool pool{consumer_connections(o, t, fmt::format("swpt-client {}", o.queue_name)), rmq_logger};
+  auto connections = consumer_connections(o, t, fmt::format("swpt-client {}", o.queue_name));
+  // One thread for the session and the broker connection: a batch of
+  // deliveries is sent, and a RECEIPT acknowledged, without waking another.
+  connections.inline_executor = io.get_executor();
+  amqp::consumer_pool pool{std::move(connections), rmq_logger};
   termination_signals signals{io, logger};
   amqp::consumer source{pool, io.get_executor(), consuming, prepare_for(p.context), rmq_logger};
   session::client_stop stop{io.get_executor()};
@@ -78,7 +86,7 @@ int client_command(const options& o, const tunables& t) {
   auto session_logger = log::logger{"swpt_stomp.client"}.with("queue", o.queue_name);
   return run_to_end(io, communicate({tls, {peer.node_id, peer.manifest}, settings, source, stop,
                                      std::move(session_logger)},
-                                    signals, logger));
+                                    pool, signals, logger));
 }
 
 }  // namespace swpt::app

@@ -28,9 +28,10 @@ session::duration stop_grace(const session::server_settings& s) {
   return std::max<session::duration>(shutdown_limit - s.times.close_timeout, session::duration::zero());
 }
 
-// Serves until the server is stopped and its last session has ended.
-asio::awaitable<int> serve(session::server& server, termination_signals& signals, session::duration grace,
-                           const log::logger& logger) {
+// Serves until the server is stopped and its last session has ended; then
+// the publisher's connection closes (its worker runs on this thread).
+asio::awaitable<int> serve(session::server& server, amqp::publisher& sink, termination_signals& signals,
+                           session::duration grace, const log::logger& logger) {
   bool failed = false;
   try {
     co_await server.serve();
@@ -39,6 +40,7 @@ asio::awaitable<int> serve(session::server& server, termination_signals& signals
     failed = true;
   }
   if (failed) co_await server.stop(grace);  // the sessions refer to the server: they end first
+  co_await sink.stop();
   signals.close();
   co_return failed ? exit_failure : exit_ok;
 }
@@ -53,6 +55,9 @@ int server_command(const options& o, const tunables& t) {
   auto db = open_database(o);
   amqp::publisher_settings publishing{broker_connection(o, t, "swpt-server"), t.rmq_confirmation_timeout,
                                       o.server_buffer};
+  // One thread for the sessions and the broker connection: a batch of
+  // confirmations becomes RECEIPTs without waking another thread.
+  publishing.inline_worker = true;
   const auto settings = server_settings_for(o, t);
 
   asio::io_context io{1};  // run by this thread alone: posts from it take no lock
@@ -79,7 +84,7 @@ int server_command(const options& o, const tunables& t) {
         });
       },
       [&] { server.abort(); });
-  return run_to_end(io, serve(server, signals, grace, logger));
+  return run_to_end(io, serve(server, sink, signals, grace, logger));
 }
 
 }  // namespace swpt::app
