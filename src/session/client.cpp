@@ -1,5 +1,6 @@
 #include "session/client.hpp"
 
+#include "async/race.hpp"
 #include "log/untrusted.hpp"
 #include "session/chain_binding.hpp"
 #include "session/connection.hpp"
@@ -112,7 +113,8 @@ class client_session final : public connection {
         settings_{settings},
         source_{source},
         stop_{stop},
-        wake_sender_{this->stream().get_executor()} {}
+        wake_sender_{this->stream().get_executor()},
+        connect_deadline_{this->stream().get_executor()} {}
 
   asio::awaitable<client_outcome> communicate();
 
@@ -120,7 +122,7 @@ class client_session final : public connection {
   asio::awaitable<void> protocol();
   asio::awaitable<void> frames();
   asio::awaitable<void> sender();
-  asio::awaitable<void> connect_deadline();
+  void start_connect_deadline();
   asio::awaitable<void> watch_stop();
   using taken = std::variant<std::optional<outgoing_message>, std::exception_ptr>;
   asio::awaitable<taken> take_next();
@@ -158,6 +160,7 @@ class client_session final : public connection {
   std::deque<std::string> in_flight_;  // sent, not yet receipted, in sending order
   std::optional<std::string> disconnect_receipt_;
   event wake_sender_;
+  asio::steady_timer connect_deadline_;
 };
 
 asio::awaitable<client_outcome> client_session::communicate() {
@@ -170,7 +173,9 @@ asio::awaitable<client_outcome> client_session::communicate() {
   wake_writer();
 
   logger().info("Opened STOMP connection to {}", remote());
+  start_connect_deadline();
   co_await run(protocol());
+  connect_deadline_.cancel();
   logger().info("Closed STOMP connection to {}", remote());
   auto outcome = end_ ? std::move(*end_) : ended(client_end::network, "The connection was closed.");
   if (completed_) outcome = ended(client_end::finished, {});
@@ -179,8 +184,10 @@ asio::awaitable<client_outcome> client_session::communicate() {
   co_return outcome;
 }
 
+// One race, not a chain of `||`: an idle connection waits here (see
+// async/race.hpp for what that saves).
 asio::awaitable<void> client_session::protocol() {
-  co_await (frames() || sender() || connect_deadline() || watch_stop());
+  co_await async::race(frames(), sender(), watch_stop(), until_closing());
 }
 
 // A finish asked from outside: the sender stops taking messages and ends
@@ -333,11 +340,13 @@ void client_session::send_message(const outgoing_message& m) {
   in_flight_.push_back(m.id);
 }
 
-asio::awaitable<void> client_session::connect_deadline() {
-  asio::steady_timer timer{stream().get_executor(), times().connect_timeout};
-  co_await timer.async_wait(nothrow);
-  if (!connected_) fail("No response from peer.", client_end::network);
-  co_await until_closing();
+// A timer with a callback rather than a coroutine waiting for the whole
+// connection; communicate() cancels it when the connection has ended.
+void client_session::start_connect_deadline() {
+  connect_deadline_.expires_after(times().connect_timeout);
+  connect_deadline_.async_wait([self = shared_from_this(), this](std::error_code ec) {
+    if (!ec && !connected_) fail("No response from peer.", client_end::network);
+  });
 }
 
 namespace {
