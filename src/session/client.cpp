@@ -4,6 +4,7 @@
 #include "log/untrusted.hpp"
 #include "session/chain_binding.hpp"
 #include "session/connection.hpp"
+#include "session/handshake_gate.hpp"
 #include "session/identity.hpp"
 
 #include <asio/connect.hpp>
@@ -352,10 +353,12 @@ void client_session::start_connect_deadline() {
 namespace {
 
 // TCP, then TLS, then the server's identity; the reason with a log line if
-// any fails.
+// any fails. With `handshakes`, the connect and the handshake wait for a
+// place there.
 asio::awaitable<std::variant<tls_socket, client_outcome>> open_stream(const client_tls& tls, const client_target& target,
                                                        const nodedata::server_address& server,
-                                                       const timing& times, const log::logger& logger) {
+                                                       const timing& times, handshake_gate* handshakes,
+                                                       const log::logger& logger) {
   const auto ex = co_await asio::this_coro::executor;
   tcp::resolver resolver{ex};
   asio::steady_timer timer{ex, times.connect_timeout};
@@ -366,6 +369,14 @@ asio::awaitable<std::variant<tls_socket, client_outcome>> open_stream(const clie
     co_return ended(client_end::unreachable, fmt::format("Cannot resolve {}", server.host));
   }
   const auto endpoints = std::get<1>(std::get<0>(resolved));
+  // A place from connect to the end of the handshake: a connection waiting
+  // for its turn would make the server's handshake timeout run.
+  std::optional<handshake_gate::permit> place;
+  if (handshakes) {
+    auto entered = co_await handshakes->enter();
+    if (!entered) co_return ended(client_end::aborted, "Ended before connecting.");
+    place.emplace(std::move(*entered));
+  }
   tcp::socket socket{ex};
   timer.expires_after(times.connect_timeout);
   auto connected = co_await (asio::async_connect(socket, endpoints, nothrow) || timer.async_wait(nothrow));
@@ -387,6 +398,7 @@ asio::awaitable<std::variant<tls_socket, client_outcome>> open_stream(const clie
 
   timer.expires_after(times.handshake_timeout);
   auto shaken = co_await (stream.handshake(tls_socket::role::client) || timer.async_wait(nothrow));
+  place.reset();  // its buffers are gone: the next client may begin
   if (shaken.index() == 1) {
     logger.warning("SSL handshake with {}:{} timed out", server.host, server.port);
     co_return ended(client_end::tls, "SSL handshake timed out");
@@ -415,7 +427,7 @@ asio::awaitable<client_outcome> run_client(const client_tls& tls, client_target 
   for (const auto& server : connection_order(target.manifest.servers)) {
     if (stop->finishing() || stop->aborted()) break;
     // The operators flatten the variants: the stream, a failure, or a stop.
-    auto opened = co_await (open_stream(tls, target, server, settings.times, logger) || stop->requested());
+    auto opened = co_await (open_stream(tls, target, server, settings.times, settings.handshakes, logger) || stop->requested());
     if (opened.index() == 2) break;
     if (auto* failure = std::get_if<client_outcome>(&opened)) {
       last = std::move(*failure);
