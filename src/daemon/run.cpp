@@ -40,6 +40,12 @@ constexpr std::chrono::milliseconds connected_poll{100};
 // The threads for rabbitmq-c's blocking calls (activations, a drainer's
 // look at its queue): a few, so one slow broker call does not hold the rest.
 constexpr std::size_t blocking_threads = 2;
+// Client connects and TLS handshakes at once (docs/daemon.md §2): enough
+// to keep slow peers' handshakes overlapping (128 of 300 ms each: 1,000
+// peers in under 3 s; bench/daemon's slow stand-in peers start no later
+// than without a bound, where 64 took 3 s longer), few enough that their
+// buffers (~30 KiB each, ~4 MiB together) stay a small part of the heap.
+constexpr std::size_t client_handshakes = 128;
 
 // The server's admissions read a peer's files when it connects, and cache
 // them: a few threads keep one slow read (NFS) from holding the others. A
@@ -99,7 +105,7 @@ class daemon_process {
         directory_{nodedata::database{scanner_.root()}, file_reads_.get_executor(), directory_settings(*current_)},
         publisher_{io.get_executor(), publishing(*current_)},
         pool_{consumer_connections(*current_)},
-        env_{io.get_executor(), pool_, publisher_, registry_, blocking_.get_executor(), current_},
+        env_{io.get_executor(), pool_, publisher_, registry_, blocking_.get_executor(), current_, handshakes_},
         notifier_{notifier::from_environment()},
         limit_{io},
         watchdog_{io},
@@ -138,6 +144,7 @@ class daemon_process {
   amqp::publisher publisher_;
   amqp::consumer_pool pool_;
   unit_registry registry_;
+  session::handshake_gate handshakes_{client_handshakes};
   unit_environment env_;
   std::vector<std::unique_ptr<session::server>> servers_;
   std::unique_ptr<supervisor> supervisor_;

@@ -169,7 +169,8 @@ asio::awaitable<attempt_result> client_attempt(const unit_spec& s, const unit_ke
     // Named, not braced temporaries: g++ 12 destroys a braced temporary
     // argument of a coroutine twice.
     const session::client_target target{s.peer, files->data->manifest};
-    const auto client_settings = client_settings_for(*settings);
+    auto client_settings = client_settings_for(*settings);
+    client_settings.handshakes = &s.env.handshakes;
     const auto session_logger = log::logger{"swpt_stomp.client"}.with("queue", s.queue);
     try {
       outcome = co_await session::run_client(*files->client_tls, target, client_settings, observed, &stop,

@@ -15,6 +15,7 @@
 #include "log/log.hpp"
 #include "nodedata/database.hpp"
 #include "session/client.hpp"
+#include "session/handshake_gate.hpp"
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
@@ -41,6 +42,10 @@ struct unit_environment {
   // Replaced on reload: a unit reads it when it starts (its backoff) and at
   // each attempt (settings, timeouts).
   std::shared_ptr<const config> current;
+  // The clients' connects and TLS handshakes in progress at once: a start
+  // with a thousand peers does not hold a thousand handshakes' buffers
+  // together.
+  session::handshake_gate& handshakes;
 };
 
 // A peer's files as its units use them; a new version replaces the whole.

@@ -1,8 +1,10 @@
 #include "session/client.hpp"
 
+#include "async/race.hpp"
 #include "log/untrusted.hpp"
 #include "session/chain_binding.hpp"
 #include "session/connection.hpp"
+#include "session/handshake_gate.hpp"
 #include "session/identity.hpp"
 
 #include <asio/connect.hpp>
@@ -112,7 +114,8 @@ class client_session final : public connection {
         settings_{settings},
         source_{source},
         stop_{stop},
-        wake_sender_{this->stream().get_executor()} {}
+        wake_sender_{this->stream().get_executor()},
+        connect_deadline_{this->stream().get_executor()} {}
 
   asio::awaitable<client_outcome> communicate();
 
@@ -120,7 +123,7 @@ class client_session final : public connection {
   asio::awaitable<void> protocol();
   asio::awaitable<void> frames();
   asio::awaitable<void> sender();
-  asio::awaitable<void> connect_deadline();
+  void start_connect_deadline();
   asio::awaitable<void> watch_stop();
   using taken = std::variant<std::optional<outgoing_message>, std::exception_ptr>;
   asio::awaitable<taken> take_next();
@@ -158,6 +161,7 @@ class client_session final : public connection {
   std::deque<std::string> in_flight_;  // sent, not yet receipted, in sending order
   std::optional<std::string> disconnect_receipt_;
   event wake_sender_;
+  asio::steady_timer connect_deadline_;
 };
 
 asio::awaitable<client_outcome> client_session::communicate() {
@@ -170,7 +174,9 @@ asio::awaitable<client_outcome> client_session::communicate() {
   wake_writer();
 
   logger().info("Opened STOMP connection to {}", remote());
+  start_connect_deadline();
   co_await run(protocol());
+  connect_deadline_.cancel();
   logger().info("Closed STOMP connection to {}", remote());
   auto outcome = end_ ? std::move(*end_) : ended(client_end::network, "The connection was closed.");
   if (completed_) outcome = ended(client_end::finished, {});
@@ -179,8 +185,10 @@ asio::awaitable<client_outcome> client_session::communicate() {
   co_return outcome;
 }
 
+// One race, not a chain of `||`: an idle connection waits here (see
+// async/race.hpp for what that saves).
 asio::awaitable<void> client_session::protocol() {
-  co_await (frames() || sender() || connect_deadline() || watch_stop());
+  co_await async::race(frames(), sender(), watch_stop(), until_closing());
 }
 
 // A finish asked from outside: the sender stops taking messages and ends
@@ -333,20 +341,24 @@ void client_session::send_message(const outgoing_message& m) {
   in_flight_.push_back(m.id);
 }
 
-asio::awaitable<void> client_session::connect_deadline() {
-  asio::steady_timer timer{stream().get_executor(), times().connect_timeout};
-  co_await timer.async_wait(nothrow);
-  if (!connected_) fail("No response from peer.", client_end::network);
-  co_await until_closing();
+// A timer with a callback rather than a coroutine waiting for the whole
+// connection; communicate() cancels it when the connection has ended.
+void client_session::start_connect_deadline() {
+  connect_deadline_.expires_after(times().connect_timeout);
+  connect_deadline_.async_wait([self = shared_from_this(), this](std::error_code ec) {
+    if (!ec && !connected_) fail("No response from peer.", client_end::network);
+  });
 }
 
 namespace {
 
 // TCP, then TLS, then the server's identity; the reason with a log line if
-// any fails.
+// any fails. With `handshakes`, the connect and the handshake wait for a
+// place there.
 asio::awaitable<std::variant<tls_socket, client_outcome>> open_stream(const client_tls& tls, const client_target& target,
                                                        const nodedata::server_address& server,
-                                                       const timing& times, const log::logger& logger) {
+                                                       const timing& times, handshake_gate* handshakes,
+                                                       const log::logger& logger) {
   const auto ex = co_await asio::this_coro::executor;
   tcp::resolver resolver{ex};
   asio::steady_timer timer{ex, times.connect_timeout};
@@ -357,6 +369,14 @@ asio::awaitable<std::variant<tls_socket, client_outcome>> open_stream(const clie
     co_return ended(client_end::unreachable, fmt::format("Cannot resolve {}", server.host));
   }
   const auto endpoints = std::get<1>(std::get<0>(resolved));
+  // A place from connect to the end of the handshake: a connection waiting
+  // for its turn would make the server's handshake timeout run.
+  std::optional<handshake_gate::permit> place;
+  if (handshakes) {
+    auto entered = co_await handshakes->enter();
+    if (!entered) co_return ended(client_end::aborted, "Ended before connecting.");
+    place.emplace(std::move(*entered));
+  }
   tcp::socket socket{ex};
   timer.expires_after(times.connect_timeout);
   auto connected = co_await (asio::async_connect(socket, endpoints, nothrow) || timer.async_wait(nothrow));
@@ -378,6 +398,7 @@ asio::awaitable<std::variant<tls_socket, client_outcome>> open_stream(const clie
 
   timer.expires_after(times.handshake_timeout);
   auto shaken = co_await (stream.handshake(tls_socket::role::client) || timer.async_wait(nothrow));
+  place.reset();  // its buffers are gone: the next client may begin
   if (shaken.index() == 1) {
     logger.warning("SSL handshake with {}:{} timed out", server.host, server.port);
     co_return ended(client_end::tls, "SSL handshake timed out");
@@ -406,7 +427,7 @@ asio::awaitable<client_outcome> run_client(const client_tls& tls, client_target 
   for (const auto& server : connection_order(target.manifest.servers)) {
     if (stop->finishing() || stop->aborted()) break;
     // The operators flatten the variants: the stream, a failure, or a stop.
-    auto opened = co_await (open_stream(tls, target, server, settings.times, logger) || stop->requested());
+    auto opened = co_await (open_stream(tls, target, server, settings.times, settings.handshakes, logger) || stop->requested());
     if (opened.index() == 2) break;
     if (auto* failure = std::get_if<client_outcome>(&opened)) {
       last = std::move(*failure);

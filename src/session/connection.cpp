@@ -45,9 +45,10 @@ connection::connection(tls_socket stream, const timing& times, const stomp::pars
       parser_{limits},
       writer_wake_{stream_.get_executor()},
       closing_event_{stream_.get_executor()},
-      heartbeat_start_{stream_.get_executor()},
       last_received_{clock::now()},
-      close_deadline_{stream_.get_executor()} {}
+      close_deadline_{stream_.get_executor()},
+      heartbeat_timer_{stream_.get_executor()},
+      watchdog_timer_{stream_.get_executor()} {}
 
 asio::awaitable<std::variant<stomp::frame_view, read_failure>> connection::read_frame() {
   for (;;) {
@@ -131,6 +132,8 @@ void connection::close() {
   closing_ = true;
   closing_event_.notify();
   writer_wake_.notify();
+  heartbeat_timer_.cancel();
+  watchdog_timer_.cancel();
   close_deadline_.expires_after(times_.close_timeout);
   close_deadline_.async_wait([self = shared_from_this()](std::error_code ec) {
     // A peer that does not read loses its last frames. The descriptor stays
@@ -141,7 +144,7 @@ void connection::close() {
 
 asio::awaitable<void> connection::run(asio::awaitable<void> protocol) {
   auto reading = [&]() -> asio::awaitable<void> {
-    co_await (std::move(protocol) || heartbeats() || watchdog() || until_closing());
+    co_await std::move(protocol);
     close();
   };
   co_await (reading() && writer());
@@ -156,10 +159,14 @@ asio::awaitable<void> connection::run(asio::awaitable<void> protocol) {
 }
 
 void connection::start_heartbeats(const stomp::heartbeat_intervals& intervals) {
+  if (heartbeats_started_ || closing_) return;
   intervals_ = intervals;
   heartbeats_started_ = true;
   last_received_ = clock::now();
-  heartbeat_start_.notify();
+  if (intervals_.send.count() != 0) next_heartbeat();
+  // Silent for longer than the receive interval plus the network delay (the
+  // original, checking every 5 s, gives up between 40 and 45 s by default).
+  if (intervals_.receive.count() != 0) next_watchdog_check(intervals_.receive + times_.network_delay);
 }
 
 asio::awaitable<void> connection::writer() {
@@ -186,37 +193,29 @@ asio::awaitable<void> connection::writer() {
   }
 }
 
-asio::awaitable<void> connection::heartbeats() {
-  while (!heartbeats_started_) co_await heartbeat_start_.wait();
-  if (intervals_.send.count() == 0) co_return co_await until_closing();
-  asio::steady_timer timer{stream_.get_executor()};
-  for (;;) {
-    timer.expires_after(intervals_.send);
-    if (auto [ec] = co_await timer.async_wait(nothrow); ec) co_return;
-    if (outbox_.empty()) {
-      outbox_ += '\n';
-      writer_wake_.notify();
+// The handlers hold the connection: close() cancels the timers, and a
+// handler that comes after it does nothing.
+void connection::next_heartbeat() {
+  heartbeat_timer_.expires_after(intervals_.send);
+  heartbeat_timer_.async_wait([self = shared_from_this()](std::error_code ec) {
+    if (ec || self->closing_) return;
+    if (self->outbox_.empty()) {
+      self->outbox_ += '\n';
+      self->writer_wake_.notify();
     }
-  }
+    self->next_heartbeat();
+  });
 }
 
-asio::awaitable<void> connection::watchdog() {
-  while (!heartbeats_started_) co_await heartbeat_start_.wait();
-  if (intervals_.receive.count() == 0) co_return co_await until_closing();
-  // Silent for longer than the receive interval plus the network delay (the
-  // original, checking every 5 s, gives up between 40 and 45 s by default).
-  const auto limit = intervals_.receive + times_.network_delay;
-  asio::steady_timer timer{stream_.get_executor()};
-  for (;;) {
-    timer.expires_after(std::min<clock::duration>(watchdog_period, limit));
-    if (auto [ec] = co_await timer.async_wait(nothrow); ec) co_return;
-    if (silence_paused_since_) continue;
-    const auto silent = clock::now() - last_received_;
-    if (silent > limit) {
-      on_silence(std::chrono::duration<double>(silent).count());
-      co_return;
-    }
-  }
+void connection::next_watchdog_check(clock::duration limit) {
+  watchdog_timer_.expires_after(std::min<clock::duration>(watchdog_period, limit));
+  watchdog_timer_.async_wait([self = shared_from_this(), limit](std::error_code ec) {
+    if (ec || self->closing_) return;
+    const auto silent = clock::now() - self->last_received_;
+    if (!self->silence_paused_since_ && silent > limit)
+      return self->on_silence(std::chrono::duration<double>(silent).count());
+    self->next_watchdog_check(limit);
+  });
 }
 
 asio::awaitable<void> connection::until_closing() {

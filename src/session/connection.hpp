@@ -98,12 +98,16 @@ class connection : public std::enable_shared_from_this<connection> {
   // but only for timing::close_timeout, after which the socket is closed.
   void close();
 
-  // Runs `protocol` (the side's reading loop) with the writer, heart-beats
-  // and the watchdog until close(), then shuts TLS down. `on_silence` is
-  // called when the watchdog gives up (the peer sent nothing for too long).
+  // Runs `protocol` (the side's reading loop) with the writer until it
+  // returns, then closes and shuts TLS down. `protocol` must return once
+  // close() has been called (e.g. by racing until_closing()). `on_silence`
+  // is called when the watchdog gives up (the peer sent nothing for too
+  // long).
   asio::awaitable<void> run(asio::awaitable<void> protocol);
 
-  // Starts heart-beats and the watchdog with the negotiated intervals.
+  // Starts heart-beats and the watchdog with the negotiated intervals. Both
+  // are timers with a callback, not coroutines: an idle connection (a
+  // daemon keeps a thousand) holds no frames for them. They end at close().
   void start_heartbeats(const stomp::heartbeat_intervals& intervals);
   virtual void on_silence(double seconds) = 0;
   // Called by the writer before each write, so that a side can coalesce
@@ -120,8 +124,8 @@ class connection : public std::enable_shared_from_this<connection> {
 
  private:
   asio::awaitable<void> writer();
-  asio::awaitable<void> heartbeats();
-  asio::awaitable<void> watchdog();
+  void next_heartbeat();
+  void next_watchdog_check(std::chrono::steady_clock::duration limit);
   // Completes once the stream has something to read, or with an error
   // (operation_aborted after stop_reading() or a cancellation).
   asio::awaitable<std::error_code> wait_readable();
@@ -139,7 +143,6 @@ class connection : public std::enable_shared_from_this<connection> {
   std::string outbox_;
   event writer_wake_;
   event closing_event_;
-  event heartbeat_start_;
   asio::cancellation_signal read_wait_;  // ends a pending wait_readable()
   bool closing_ = false;
   bool reading_stopped_flag_ = false;
@@ -148,6 +151,8 @@ class connection : public std::enable_shared_from_this<connection> {
   std::chrono::steady_clock::time_point last_received_;
   std::optional<std::chrono::steady_clock::time_point> silence_paused_since_;
   asio::steady_timer close_deadline_;
+  asio::steady_timer heartbeat_timer_;
+  asio::steady_timer watchdog_timer_;
 };
 
 }  // namespace swpt::session

@@ -1,5 +1,6 @@
 #include "session/server.hpp"
 
+#include "async/race.hpp"
 #include "log/untrusted.hpp"
 #include "session/chain_binding.hpp"
 #include "session/connection.hpp"
@@ -206,7 +207,8 @@ asio::awaitable<void> server_session::protocol() {
       co_await on_frame(std::get<stomp::frame_view>(next));
     }
   };
-  co_await (frames() || connect_deadline());
+  // run() needs the protocol to end at close(): hence until_closing().
+  co_await async::race(frames(), connect_deadline(), until_closing());
   if (stop_requested_) co_await finish();
 }
 

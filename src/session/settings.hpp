@@ -11,6 +11,8 @@
 
 namespace swpt::session {
 
+class handshake_gate;
+
 using namespace std::chrono_literals;
 using duration = std::chrono::steady_clock::duration;
 
@@ -59,6 +61,10 @@ struct client_settings {
   std::size_t buffer = 100;  // SWPT_CLIENT_BUFFER: unconfirmed messages in flight
   timing times;
   stomp::parser_limits limits;
+  // Bounds the connects and TLS handshakes in progress at once; shared by
+  // a process's clients (the daemon's) and outliving them. Null: no bound.
+  // The wait for a place counts toward neither timeout.
+  handshake_gate* handshakes = nullptr;
 };
 
 }  // namespace swpt::session
