@@ -308,6 +308,24 @@ TEST_CASE("a submission waiting for room is answered when the publisher goes") {
   CHECK(runs_out(io));  // the inline worker has ended before `io` goes
 }
 
+TEST_CASE("an inline worker goes with its io_context, even during a connection attempt") {
+  // Not the way to end one (stop() is awaited on the io_context, for the
+  // polite close), but an io_context that goes takes its worker along, at
+  // the latest once the attempt gives up; nothing touches what is gone
+  // (the sanitizer build checks).
+  silent_broker silent;
+  outcome_log log;
+  const auto before = std::chrono::steady_clock::now();
+  {
+    asio::io_context io;
+    publisher p{io.get_executor(), publisher_for(silent.settings, 5s, 1, true)};
+    submit_all(io, p, {sample("accounts_in", "k", "1")}, log);
+    io.poll();
+    REQUIRE(silent.attempted());
+  }
+  CHECK(std::chrono::steady_clock::now() - before < silent.settings.timeout + 1s);
+}
+
 // A consumer over `queue`, with a prepare function that refuses bodies
 // starting with "poison".
 std::unique_ptr<consumer> consumer_of(consumer_pool& pool, asio::io_context& io, std::string queue,
