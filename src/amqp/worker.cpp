@@ -182,7 +182,9 @@ std::shared_ptr<broker_worker> broker_worker::start_inline(worker_settings setti
 broker_worker::~broker_worker() {
   if (inline_) {
     // The coroutine held this worker: it has ended, or the io_context is
-    // going and takes it along (then without the polite close).
+    // going and takes it along (then without the polite close), maybe
+    // during an attempt, whose connection is let go of once it is made.
+    inline_->connector.join();
     if (state_ != nullptr) {
       set_socket(-1);
       amqp_destroy_connection(state_);
@@ -358,15 +360,31 @@ asio::awaitable<void> broker_worker::run_inline([[maybe_unused]] std::shared_ptr
 }
 
 // The attempt blocks (name resolution, TCP, TLS, the AMQP handshake): it
-// runs on the helper thread while the io_context goes on; the coroutine
-// resumes on the io_context once it is done.
+// runs on the helper thread while the io_context goes on. The coroutine
+// waits on a timer of the io_context, which the attempt's end cancels, so
+// that an io_context destroyed meanwhile takes the waiting coroutine along:
+// the worker then joins the helper thread, whose last post finds the
+// io_context still there. (Had the helper thread held the coroutine, the
+// attempt's end would resume it on a destroyed io_context.)
 asio::awaitable<void> broker_worker::connect_aside() {
-  auto attempt = [this]() -> asio::awaitable<void> {
-    connect();
-    co_return;
+  struct attempt {
+    explicit attempt(asio::any_io_executor ex) : done{std::move(ex), asio::steady_timer::time_point::max()} {}
+    asio::steady_timer done;
+    std::exception_ptr failure;  // written before `done` is cancelled
   };
-  auto connecting = asio::co_spawn(inline_->connector, attempt, asio::use_awaitable);
-  co_await std::move(connecting);
+  auto a = std::make_shared<attempt>(inline_->ex);
+  auto run = [this, a] {
+    try {
+      connect();
+    } catch (...) {
+      a->failure = std::current_exception();
+    }
+    asio::post(a->done.get_executor(), [a] { a->done.cancel(); });
+  };
+  asio::post(inline_->connector, std::move(run));
+  const auto token = asio::experimental::as_tuple(asio::use_awaitable);
+  co_await a->done.async_wait(token);
+  if (a->failure) std::rethrow_exception(a->failure);
 }
 
 asio::awaitable<bool> broker_worker::wait_inline(clock::time_point deadline) {

@@ -18,6 +18,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -122,18 +123,22 @@ TEST_CASE("a refused login says so") {
 }
 
 TEST_CASE("the publisher's messages are confirmed once the broker stored them") {
+  const bool inline_worker = GENERATE(false, true);
+  CAPTURE(inline_worker);
   const auto url = test_broker();
   connection admin{settings_for(url)};
   const auto [exchange, queue] = declare_routed(admin, "test.confirmed", "topic", "#");
 
   asio::io_context io;
-  publisher p{io.get_executor(), {settings_for(url), 5s, 10}};
+  publisher p{io.get_executor(), publisher_for(settings_for(url), 5s, 10, inline_worker)};
   outcome_log log;
   std::vector<publication> messages;
   for (int i = 0; i < 500; ++i) messages.push_back(sample(exchange, "1.0.1", fmt::format(R"({{"n":{}}})", i)));
   submit_all(io, p, std::move(messages), log);
   REQUIRE(run_until(io, [&] { return log.size() == 500; }));
   for (const auto& ec : log.outcomes) REQUIRE_FALSE(ec);
+  stop(io, p);
+  CHECK(runs_out(io));
 
   const auto stored = take_all(admin, queue, 500);
   REQUIRE(stored.size() == 500);
@@ -146,12 +151,14 @@ TEST_CASE("the publisher's messages are confirmed once the broker stored them") 
 }
 
 TEST_CASE("an unroutable message fails with errc::returned, its neighbours are confirmed") {
+  const bool inline_worker = GENERATE(false, true);
+  CAPTURE(inline_worker);
   const auto url = test_broker();
   connection admin{settings_for(url)};
   const auto [exchange, queue] = declare_routed(admin, "test.returned", "direct", "bound");
 
   asio::io_context io;
-  publisher p{io.get_executor(), {settings_for(url), 5s, 10}};
+  publisher p{io.get_executor(), publisher_for(settings_for(url), 5s, 10, inline_worker)};
   outcome_log log;
   submit_all(io, p,
              {sample(exchange, "bound", "1"), sample(exchange, "nowhere", "2"), sample(exchange, "bound", "3")}, log);
@@ -160,6 +167,8 @@ TEST_CASE("an unroutable message fails with errc::returned, its neighbours are c
   CHECK_FALSE(log.outcomes[0]);
   CHECK_FALSE(log.outcomes[1]);
   CHECK(log.outcomes[2] == errc::returned);
+  stop(io, p);
+  CHECK(runs_out(io));
   delete_routed(admin, {exchange, queue});
 }
 
@@ -193,13 +202,15 @@ pid_t test_broker_pid() {
 }
 
 TEST_CASE("a message the broker does not confirm in time fails with errc::confirmation_timeout") {
+  const bool inline_worker = GENERATE(false, true);
+  CAPTURE(inline_worker);
   const auto url = test_broker();
   connection admin{settings_for(url)};
   const auto queue = unique("test.unconfirmed");
   admin.declare_queue(queue);
 
   asio::io_context io;
-  publisher p{io.get_executor(), {settings_for(url), 300ms, 10}};
+  publisher p{io.get_executor(), publisher_for(settings_for(url), 300ms, 10, inline_worker)};
   REQUIRE(run_until(io, [&] { return p.connected(); }));
   {
     // A frozen broker takes the message into its socket buffer and never answers.
@@ -214,50 +225,105 @@ TEST_CASE("a message the broker does not confirm in time fails with errc::confir
     REQUIRE(run_until(io, [&] { return log.size() == 1; }, 10s));
     CHECK(log.outcomes[0] == errc::confirmation_timeout);
   }
-  admin.delete_queue(queue);  // the late confirmation, when it comes, is ignored
+  stop(io, p);  // the late confirmation, if it comes first, is ignored
+  CHECK(runs_out(io));
+  admin.delete_queue(queue);
 }
 
 TEST_CASE("without a broker every message fails at once with errc::not_connected") {
+  const bool inline_worker = GENERATE(false, true);
+  CAPTURE(inline_worker);
   auto url = test_broker();
   url.port = 1;  // nothing listens there
   asio::io_context io;
-  publisher p{io.get_executor(), {settings_for(url), 5s, 10}};
+  publisher p{io.get_executor(), publisher_for(settings_for(url), 5s, 10, inline_worker)};
   outcome_log log;
   submit_all(io, p, {sample("accounts_in", "k", "1"), sample("accounts_in", "k", "2")}, log);
   REQUIRE(run_until(io, [&] { return log.size() == 2; }));
   CHECK(log.outcomes[0] == errc::not_connected);
   CHECK(log.outcomes[1] == errc::not_connected);
   CHECK_FALSE(p.connected());
+  stop(io, p);  // between two attempts
+  CHECK(runs_out(io));
 }
 
-TEST_CASE("a submission waiting for room is answered when the publisher goes") {
-  // A listener that never speaks AMQP: the worker waits in its login, so
-  // nothing leaves the queue of one.
-  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-  REQUIRE(::listen(listener, 8) == 0);
-  REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) == 0);
-  auto url = test_broker();
-  url.host = "127.0.0.1";
-  url.port = ntohs(address.sin_port);
-  auto silent = settings_for(url);
-  silent.timeout = 2s;
+// A listener that never speaks AMQP: a worker connecting to it waits in
+// its login until the connection timeout (2 s).
+struct silent_broker {
+  silent_broker() {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(::listen(listener, 8) == 0);
+    REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+    auto url = test_broker();
+    url.host = "127.0.0.1";
+    url.port = ntohs(address.sin_port);
+    settings = settings_for(url);
+    settings.timeout = 2s;
+  }
+  ~silent_broker() { ::close(listener); }
+  silent_broker(const silent_broker&) = delete;
+  silent_broker& operator=(const silent_broker&) = delete;
 
+  // Whether a worker is in its login (waits up to 5 s for it).
+  bool attempted() {
+    pollfd attempt{listener, POLLIN, 0};
+    return ::poll(&attempt, 1, 5000) == 1;
+  }
+
+  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  connection_settings settings;
+};
+
+TEST_CASE("a submission waiting for room is answered when the publisher goes") {
+  const bool inline_worker = GENERATE(false, true);
+  CAPTURE(inline_worker);
+  // Nothing leaves the queue of one while the worker waits in its login.
+  silent_broker silent;
   asio::io_context io;
-  auto p = std::make_unique<publisher>(io.get_executor(), publisher_settings{silent, 5s, 1});
+  auto p = std::make_unique<publisher>(io.get_executor(), publisher_for(silent.settings, 5s, 1, inline_worker));
   outcome_log log;
   submit_all(io, *p, {sample("accounts_in", "k", "1"), sample("accounts_in", "k", "2")}, log);
   io.poll();  // the first is queued, the second waits for room
+  REQUIRE(silent.attempted());
   REQUIRE(log.size() == 0);
-  p.reset();
+  SECTION("destroyed") {
+    // The thread is joined here; an inline worker ends on `io` once its
+    // connection attempt gives up.
+    p.reset();
+  }
+  SECTION("stopped") {
+    // Bounded while the attempt blocks: the connection timeout, and a
+    // second for the polite close (see broker_worker::stop).
+    const auto before = std::chrono::steady_clock::now();
+    stop(io, *p);
+    CHECK(std::chrono::steady_clock::now() - before < silent.settings.timeout + 1s);
+  }
   REQUIRE(run_until(io, [&] { return log.size() == 2; }, 10s));
   CHECK(log.outcomes[0] == errc::stopped);
   CHECK(log.outcomes[1] == errc::stopped);
-  ::close(listener);
+  CHECK(runs_out(io));  // the inline worker has ended before `io` goes
+}
+
+TEST_CASE("an inline worker goes with its io_context, even during a connection attempt") {
+  // Not the way to end one (stop() is awaited on the io_context, for the
+  // polite close), but an io_context that goes takes its worker along, at
+  // the latest once the attempt gives up; nothing touches what is gone
+  // (the sanitizer build checks).
+  silent_broker silent;
+  outcome_log log;
+  const auto before = std::chrono::steady_clock::now();
+  {
+    asio::io_context io;
+    publisher p{io.get_executor(), publisher_for(silent.settings, 5s, 1, true)};
+    submit_all(io, p, {sample("accounts_in", "k", "1")}, log);
+    io.poll();
+    REQUIRE(silent.attempted());
+  }
+  CHECK(std::chrono::steady_clock::now() - before < silent.settings.timeout + 1s);
 }
 
 // A consumer over `queue`, with a prepare function that refuses bodies
@@ -280,6 +346,8 @@ asio::awaitable<void> receive(consumer& source, std::vector<session::outgoing_me
 }
 
 TEST_CASE("the consumer hands out prepared deliveries; a receipt acknowledges everything before it") {
+  const bool inline_worker = GENERATE(false, true);
+  CAPTURE(inline_worker);
   const auto url = test_broker();
   connection admin{settings_for(url)};
   const auto queue = unique("test.consumed");
@@ -293,7 +361,7 @@ TEST_CASE("the consumer hands out prepared deliveries; a receipt acknowledges ev
   }
 
   asio::io_context io;
-  consumer_pool pool{pool_for(url)};
+  consumer_pool pool{pool_for(url, io, inline_worker)};
   std::vector<session::outgoing_message> got;
   {
     // Prefetch 10 of 30 messages: the stream only goes on because every
@@ -317,6 +385,8 @@ TEST_CASE("the consumer hands out prepared deliveries; a receipt acknowledges ev
     REQUIRE(run_until(io, [&] { return done; }));
     stop(io, *source);  // sends the last acknowledgement
   }
+  stop(io, pool);
+  CHECK(runs_out(io));
   REQUIRE(got.size() == 29);
   CHECK(got[0].body == "m1!");
   CHECK(got[0].id == "1");
@@ -331,6 +401,8 @@ TEST_CASE("the consumer hands out prepared deliveries; a receipt acknowledges ev
 }
 
 TEST_CASE("unacknowledged deliveries go back to the queue when the consumer ends") {
+  const bool inline_worker = GENERATE(false, true);
+  CAPTURE(inline_worker);
   const auto url = test_broker();
   connection admin{settings_for(url)};
   const auto queue = unique("test.requeued");
@@ -339,7 +411,7 @@ TEST_CASE("unacknowledged deliveries go back to the queue when the consumer ends
   for (int i = 1; i <= 5; ++i) admin.publish("", queue, props, fmt::format("m{}", i), false);
 
   asio::io_context io;
-  consumer_pool pool{pool_for(url)};
+  consumer_pool pool{pool_for(url, io, inline_worker)};
   std::vector<session::outgoing_message> got;
   {
     auto source = consumer_of(pool, io, queue, 100);
@@ -352,11 +424,15 @@ TEST_CASE("unacknowledged deliveries go back to the queue when the consumer ends
     source->confirm("3");
     stop(io, *source);  // the broker requeues the rest as the channel closes
   }
+  stop(io, pool);
+  CHECK(runs_out(io));
   CHECK(admin.declare_queue(queue, {}, true) == 2);  // m4 and m5
   admin.delete_queue(queue);
 }
 
 TEST_CASE("a message larger than a frame spans several and arrives whole") {
+  const bool inline_worker = GENERATE(false, true);
+  CAPTURE(inline_worker);
   // frame_max is AMQP's smallest, 4096: the largest STOMP body (8192 bytes)
   // takes three body frames each way.
   const auto url = test_broker();
@@ -367,13 +443,13 @@ TEST_CASE("a message larger than a frame spans several and arrives whole") {
   for (std::size_t i = 0; i < large.size(); ++i) large[i] = static_cast<char>('a' + i % 23);
 
   asio::io_context io;
-  publisher p{io.get_executor(), {settings_for(url), 5s, 10}};
+  publisher p{io.get_executor(), publisher_for(settings_for(url), 5s, 10, inline_worker)};
   outcome_log log;
   submit_all(io, p, {sample(exchange, "1.0.1", large), sample(exchange, "1.0.1", "small")}, log);
   REQUIRE(run_until(io, [&] { return log.size() == 2; }));
   for (const auto& ec : log.outcomes) REQUIRE_FALSE(ec);
 
-  consumer_pool pool{pool_for(url)};
+  consumer_pool pool{pool_for(url, io, inline_worker)};
   std::vector<session::outgoing_message> got;
   {
     auto source = consumer_of(pool, io, queue, 10);
@@ -386,6 +462,9 @@ TEST_CASE("a message larger than a frame spans several and arrives whole") {
     source->confirm(got.back().id);
     stop(io, *source);
   }
+  stop(io, pool);
+  stop(io, p);
+  CHECK(runs_out(io));
   REQUIRE(got.size() == 2);
   CHECK(got[0].body == large + "!");
   CHECK(got[1].body == "small!");

@@ -36,6 +36,19 @@ pool_settings pool_for(broker_url url, std::string name) {
   return s;
 }
 
+pool_settings pool_for(broker_url url, asio::io_context& io, bool inline_worker, std::string name) {
+  auto s = pool_for(std::move(url), std::move(name));
+  if (inline_worker) s.inline_executor = io.get_executor();
+  return s;
+}
+
+publisher_settings publisher_for(connection_settings connection, std::chrono::milliseconds confirmation_timeout,
+                                 std::size_t capacity, bool inline_worker) {
+  publisher_settings s{std::move(connection), confirmation_timeout, capacity};
+  s.inline_worker = inline_worker;
+  return s;
+}
+
 std::string broker_node() {
   const char* node = std::getenv("SWPT_TEST_BROKER_NODE");
   return node != nullptr && *node != '\0' ? node : "swpt-test";
@@ -75,13 +88,27 @@ std::vector<std::string> connections_named(std::string_view prefix) {
   return pids;
 }
 
-void stop(asio::io_context& io, consumer& c) {
+namespace {
+
+void run_to_end(asio::io_context& io, asio::awaitable<void> stopping) {
   bool done = false;
-  asio::co_spawn(io, c.stop(), [&](std::exception_ptr e) {
+  asio::co_spawn(io, std::move(stopping), [&](std::exception_ptr e) {
     if (e) std::rethrow_exception(e);
     done = true;
   });
   REQUIRE(run_until(io, [&] { return done; }, 10s));
+}
+
+}  // namespace
+
+void stop(asio::io_context& io, consumer& c) { run_to_end(io, c.stop()); }
+void stop(asio::io_context& io, consumer_pool& pool) { run_to_end(io, pool.stop()); }
+void stop(asio::io_context& io, publisher& p) { run_to_end(io, p.stop()); }
+
+bool runs_out(asio::io_context& io, std::chrono::seconds limit) {
+  io.restart();
+  io.run_for(limit);
+  return io.stopped();
 }
 
 std::string unique(std::string_view prefix) {
@@ -97,7 +124,13 @@ bool run_until(asio::io_context& io, const std::function<bool()>& done, std::chr
   const auto deadline = std::chrono::steady_clock::now() + limit;
   while (!done()) {
     if (std::chrono::steady_clock::now() >= deadline) return false;
-    io.run_one_for(50ms);
+    if (io.run_one_for(50ms) == 0) continue;
+    // And what is ready by now, for a while: a check that blocks (rabbitmqctl)
+    // would otherwise let a worker inline on `io` take one step per check,
+    // where a worker thread goes on meanwhile.
+    const auto slice = std::chrono::steady_clock::now() + 50ms;
+    while (std::chrono::steady_clock::now() < slice && io.poll_one() > 0) {
+    }
   }
   return true;
 }

@@ -1,11 +1,22 @@
 #pragma once
 // What the AMQP tests share: the test broker (SWPT_TEST_BROKER_URL, set by
-// scripts/test), unique object names, and bounded waits.
+// scripts/test), unique object names, bounded waits, and the two modes of
+// broker_worker.
+//
+// A case that runs in both modes starts with
+//   const bool inline_worker = GENERATE(false, true);
+//   CAPTURE(inline_worker);
+// and builds its pools and publishers with it: a worker of its own thread
+// (the daemon's), or inline on the case's io_context (the upstream
+// commands'). An inline worker ends on that io_context, so the case stops
+// it there (stop() below) and then checks that nothing of it is left
+// (runs_out()).
 
 #include "amqp/broker_url.hpp"
 #include "amqp/connection.hpp"
 #include "amqp/consumer.hpp"
 #include "amqp/consumer_pool.hpp"
+#include "amqp/publisher.hpp"
 
 #include <asio/io_context.hpp>
 
@@ -23,6 +34,12 @@ broker_url test_broker();  // fails the test when the variable is missing
 connection_settings settings_for(broker_url url);
 // A pool for the tests' consumers: short reconnection delays.
 pool_settings pool_for(broker_url url, std::string name = "swpt-stomp tests");
+// The same, its workers inline on `io` when `inline_worker` holds.
+pool_settings pool_for(broker_url url, asio::io_context& io, bool inline_worker,
+                       std::string name = "swpt-stomp tests");
+// A publisher's settings, its worker inline when `inline_worker` holds.
+publisher_settings publisher_for(connection_settings connection, std::chrono::milliseconds confirmation_timeout,
+                                 std::size_t capacity, bool inline_worker);
 
 // The test broker's node (SWPT_TEST_BROKER_NODE, default swpt-test) and
 // rabbitmqctl for it: the exit status, and what it printed.
@@ -32,8 +49,16 @@ int rabbitmqctl(const std::string& arguments, std::string* output = nullptr);
 // strings for close_connection.
 std::vector<std::string> connections_named(std::string_view prefix);
 
-// Runs consumer::stop() to its end (bounded).
+// Runs consumer::stop(), consumer_pool::stop() or publisher::stop() to its
+// end on `io` (bounded), as a process does before its io_context goes.
 void stop(asio::io_context& io, consumer& c);
+void stop(asio::io_context& io, consumer_pool& pool);
+void stop(asio::io_context& io, publisher& p);
+
+// Runs `io` until no work is left (true) or `limit` passes (false): after
+// stop(), nothing of a worker (an inline one's coroutine, timers, a
+// connection attempt) may outlive it.
+bool runs_out(asio::io_context& io, std::chrono::seconds limit = 10s);
 
 // `prefix` + a random suffix: tests never meet each other's objects.
 std::string unique(std::string_view prefix);

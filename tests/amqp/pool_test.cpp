@@ -157,6 +157,8 @@ struct reader {
 };
 
 TEST_CASE("a worker comes back with its consumers after the broker closed its connection or restarted") {
+  const bool inline_worker = GENERATE(false, true);
+  CAPTURE(inline_worker);
   const auto url = test_broker();
   std::vector<std::string> queues;
   {
@@ -169,7 +171,7 @@ TEST_CASE("a worker comes back with its consumers after the broker closed its co
   }
   asio::io_context io;
   const auto name = unique("swpt-stomp comeback");
-  auto settings = pool_for(url, name);
+  auto settings = pool_for(url, io, inline_worker, name);
   settings.connections = 1;
   consumer_pool pool{settings};
   std::vector<std::unique_ptr<consumer>> consumers;
@@ -202,6 +204,8 @@ TEST_CASE("a worker comes back with its consumers after the broker closed its co
     REQUIRE(run_until(io, each([](reader& r) { return r.bodies.size() == 8; })));
   }
   SECTION("broker restart") {
+    // An inline worker notices only once `io` runs again: the same as a
+    // thread that did not get the CPU meanwhile.
     std::string output;
     REQUIRE(rabbitmqctl("stop_app", &output) == 0);
     const auto started = rabbitmqctl("start_app", &output);
@@ -222,6 +226,8 @@ TEST_CASE("a worker comes back with its consumers after the broker closed its co
     c->finish();
     stop(io, *c);
   }
+  stop(io, pool);
+  CHECK(runs_out(io));
   connection admin{settings_for(url)};
   for (const auto& q : queues) {
     CHECK(admin.declare_queue(q, {}, true) == 2);  // m4 and m5, requeued
@@ -230,12 +236,14 @@ TEST_CASE("a worker comes back with its consumers after the broker closed its co
 }
 
 TEST_CASE("an idle worker keeps its connection with heartbeats") {
+  const bool inline_worker = GENERATE(false, true);
+  CAPTURE(inline_worker);
   const auto url = test_broker();
   connection admin{settings_for(url)};
   const auto queue = unique("test.idle");
   admin.declare_queue(queue);
   asio::io_context io;
-  auto settings = pool_for(url);
+  auto settings = pool_for(url, io, inline_worker);
   settings.worker.connection.heartbeat = 1s;  // the broker closes it after 2 s without a frame
   consumer_pool pool{settings};
   consumer source{pool, io.get_executor(), consumer_settings{queue, 10}, as_is};
@@ -255,6 +263,8 @@ TEST_CASE("an idle worker keeps its connection with heartbeats") {
   source.finish();
   stop(io, source);
   REQUIRE(run_until(io, [&] { return r.ended; }));
+  stop(io, pool);
+  CHECK(runs_out(io));
   admin.delete_queue(queue);
 }
 
@@ -300,6 +310,8 @@ asio::awaitable<void> submit_slowly(publisher& p, std::string exchange, int coun
 }
 
 TEST_CASE("under a memory alarm the publisher fails every message, and stops within its bound") {
+  const bool inline_worker = GENERATE(false, true);
+  CAPTURE(inline_worker);
   const auto url = test_broker();
   connection admin{settings_for(url)};
   const auto exchange = unique("test.alarm");
@@ -309,7 +321,7 @@ TEST_CASE("under a memory alarm the publisher fails every message, and stops wit
   admin.bind_queue(queue, exchange, "#");
 
   asio::io_context io;
-  auto p = std::make_unique<publisher>(io.get_executor(), publisher_settings{settings_for(url), 1s, 10});
+  auto p = std::make_unique<publisher>(io.get_executor(), publisher_for(settings_for(url), 1s, 10, inline_worker));
   REQUIRE(run_until(io, [&] { return p->connected(); }));
   {
     struct restore {
@@ -343,6 +355,7 @@ TEST_CASE("under a memory alarm the publisher fails every message, and stops wit
     REQUIRE(run_until(io, [&] { return stopped; }, 10s));
     CHECK(std::chrono::steady_clock::now() - before < 3s);
     p.reset();
+    CHECK(runs_out(io));
   }
   REQUIRE(run_until(io, [] {
     std::string alarms;
@@ -355,6 +368,8 @@ TEST_CASE("under a memory alarm the publisher fails every message, and stops wit
 }
 
 TEST_CASE("an exclusive consumer stands by while another holds the queue, and takes over when it goes") {
+  const bool inline_worker = GENERATE(false, true);
+  CAPTURE(inline_worker);
   const auto url = test_broker();
   connection admin{settings_for(url)};
   const auto queue = unique("test.exclusive");
@@ -362,11 +377,11 @@ TEST_CASE("an exclusive consumer stands by while another holds the queue, and ta
 
   asio::io_context io;
   const auto holder_name = unique("swpt-stomp holder");
-  auto holder_settings = pool_for(url, holder_name);
+  auto holder_settings = pool_for(url, io, inline_worker, holder_name);
   // Once closed, the holder stays away (full jitter below an hour).
   holder_settings.worker.min_backoff = holder_settings.worker.max_backoff = std::chrono::hours{1};
   consumer_pool holder_pool{holder_settings};
-  consumer_pool standby_pool{pool_for(url, unique("swpt-stomp standby"))};
+  consumer_pool standby_pool{pool_for(url, io, inline_worker, unique("swpt-stomp standby"))};
   const consumer_settings exclusive{queue, 10, true, 1s};
   consumer holder{holder_pool, io.get_executor(), exclusive, as_is};
   REQUIRE(run_until(io, [&] { return holder.status().state == consumer_state::consuming; }));
@@ -390,6 +405,9 @@ TEST_CASE("an exclusive consumer stands by while another holds the queue, and ta
   standby.confirm(got->id);
   stop(io, standby);
   stop(io, holder);
+  stop(io, standby_pool);
+  stop(io, holder_pool);  // between two attempts, an hour apart
+  CHECK(runs_out(io));
   admin.delete_queue(queue);
 }
 
