@@ -68,7 +68,7 @@ int client_command(const options& o, const tunables& t) {
   const auto settings = client_settings_for(o, t);
 
   asio::io_context io{1};  // run by this thread alone: posts from it take no lock
-  // After `io`: its workers are joined before `io` goes.
+  // After `io`: its inline worker ends on `io` (communicate() awaits its stop).
   // Every broker line names the peer and the queue.
   const auto rmq_logger = log::logger{"swpt_stomp.rmq"}.with("peer", peer.node_id).with("queue", o.queue_name);
   auto connections = consumer_connections(o, t, fmt::format("swpt-client {}", o.queue_name));
