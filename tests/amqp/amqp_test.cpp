@@ -25,6 +25,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <memory>
 #include <mutex>
 
 namespace swpt::amqp {
@@ -345,6 +346,18 @@ asio::awaitable<void> receive(consumer& source, std::vector<session::outgoing_me
   }
 }
 
+// Runs `io` until `into` holds `count` messages from `source`; false if that
+// takes longer than run_until allows.
+bool receive_all(asio::io_context& io, consumer& source, std::vector<session::outgoing_message>& into,
+                 std::size_t count) {
+  auto done = std::make_shared<bool>(false);  // outlives a case that gives up
+  asio::co_spawn(io, receive(source, into, count), [done](std::exception_ptr e) {
+    if (e) std::rethrow_exception(e);
+    *done = true;
+  });
+  return run_until(io, [&] { return *done; });
+}
+
 TEST_CASE("the consumer hands out prepared deliveries; a receipt acknowledges everything before it") {
   const bool inline_worker = GENERATE(false, true);
   CAPTURE(inline_worker);
@@ -415,12 +428,7 @@ TEST_CASE("unacknowledged deliveries go back to the queue when the consumer ends
   std::vector<session::outgoing_message> got;
   {
     auto source = consumer_of(pool, io, queue, 100);
-    bool done = false;
-    asio::co_spawn(io, receive(*source, got, 5), [&](std::exception_ptr e) {
-      if (e) std::rethrow_exception(e);
-      done = true;
-    });
-    REQUIRE(run_until(io, [&] { return done; }));
+    REQUIRE(receive_all(io, *source, got, 5));
     source->confirm("3");
     stop(io, *source);  // the broker requeues the rest as the channel closes
   }
@@ -453,12 +461,7 @@ TEST_CASE("a message larger than a frame spans several and arrives whole") {
   std::vector<session::outgoing_message> got;
   {
     auto source = consumer_of(pool, io, queue, 10);
-    bool done = false;
-    asio::co_spawn(io, receive(*source, got, 2), [&](std::exception_ptr e) {
-      if (e) std::rethrow_exception(e);
-      done = true;
-    });
-    REQUIRE(run_until(io, [&] { return done; }));
+    REQUIRE(receive_all(io, *source, got, 2));
     source->confirm(got.back().id);
     stop(io, *source);
   }
@@ -533,12 +536,7 @@ TEST_CASE("try_next() hands out what is ready without waiting") {
   consumer_pool pool{pool_for(url)};
   auto source = consumer_of(pool, io, queue, 10);
   std::vector<session::outgoing_message> got;
-  bool first = false;
-  asio::co_spawn(io, receive(*source, got, 1), [&](std::exception_ptr e) {
-    if (e) std::rethrow_exception(e);
-    first = true;
-  });
-  REQUIRE(run_until(io, [&] { return first; }));
+  REQUIRE(receive_all(io, *source, got, 1));
   REQUIRE(run_until(io, [&] {
     if (auto m = source->try_next()) got.push_back(std::move(*m));
     return got.size() == 3;
