@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <charconv>
 #include <deque>
+#include <limits>
 #include <mutex>
 #include <random>
 #include <utility>
@@ -255,6 +256,10 @@ struct consumer::channel final : channel_user {
     wake_next();
   }
 };
+
+std::uint16_t prefetch_count(std::size_t buffer) noexcept {
+  return static_cast<std::uint16_t>(std::clamp<std::size_t>(buffer, 1, std::numeric_limits<std::uint16_t>::max()));
+}
 
 prepare_function prepare_for(peer_context peering) {
   return [peering = std::move(peering)](const content& delivery) -> result<std::string> {

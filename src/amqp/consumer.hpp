@@ -65,6 +65,9 @@ using prepare_function = std::function<result<std::string>(const content& delive
 // peer, as docs/message-processing.md §8 says.
 prepare_function prepare_for(peer_context peering);
 
+// The basic.qos prefetch count for a client buffer: RabbitMQ takes 1 to 65535.
+std::uint16_t prefetch_count(std::size_t buffer) noexcept;
+
 class consumer final : public session::message_source {
  public:
   // Takes a channel of the pool at once (throws amqp::error when the pool

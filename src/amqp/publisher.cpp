@@ -60,6 +60,10 @@ struct publisher::impl final : channel_user {
   const publisher_settings settings;
   const log::logger logger;
 
+  // The logger for a line about one message: it names the message's peer,
+  // which a publisher shared by every session of a server cannot name itself.
+  log::logger about(const publication& m) const { return m.peer.empty() ? logger : logger.with("peer", m.peer); }
+
   // The bounded queue from the sessions to the worker. A submit() that finds
   // it full waits on `space`, which the worker cancels (on the sessions'
   // executor, so no wakeup slips between a check and a wait) after taking
@@ -292,13 +296,13 @@ void publisher::impl::confirm_up_to(std::uint64_t sequence, bool multiple, std::
   for (auto it = begin; it != end; ++it) {
     auto& p = it->second;
     if (!ec && p.returned) {
-      logger.error("Message of type {} to {} with routing key {} was returned: no queue is bound for it.",
-                   smp::type_name(p.message.type), p.message.exchange, p.message.routing_key);
+      about(p.message).error("Message of type {} to {} with routing key {} was returned: no queue is bound for it.",
+                             smp::type_name(p.message.type), p.message.exchange, p.message.routing_key);
       p.confirmed(errc::returned);
     } else {
       if (ec) {
-        logger.error("Message of type {} to {} with routing key {} was rejected by the broker.",
-                     smp::type_name(p.message.type), p.message.exchange, p.message.routing_key);
+        about(p.message).error("Message of type {} to {} with routing key {} was rejected by the broker.",
+                               smp::type_name(p.message.type), p.message.exchange, p.message.routing_key);
       }
       p.confirmed(ec);
     }
@@ -321,8 +325,9 @@ void publisher::impl::on_return(const content& r) {
 void publisher::impl::expire(clock::time_point now) {
   auto it = unconfirmed.begin();
   for (; it != unconfirmed.end() && it->second.deadline <= now; ++it) {
-    logger.error("No confirmation from the broker for a message of type {} in {} ms.",
-                 smp::type_name(it->second.message.type), settings.confirmation_timeout.count());
+    about(it->second.message)
+        .error("No confirmation from the broker for a message of type {} in {} ms.",
+               smp::type_name(it->second.message.type), settings.confirmation_timeout.count());
     it->second.confirmed(errc::confirmation_timeout);
   }
   unconfirmed.erase(unconfirmed.begin(), it);

@@ -7,8 +7,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <limits>
 #include <system_error>
 
 namespace swpt::app {
@@ -54,11 +52,6 @@ amqp::connection_settings broker_connection(const options& o, const tunables& t,
   s.timeout = t.rmq_connection_timeout;
   s.name = std::move(name);
   return s;
-}
-
-std::uint16_t prefetch_count(std::size_t client_buffer) noexcept {
-  return static_cast<std::uint16_t>(
-      std::clamp<std::size_t>(client_buffer, 1, std::numeric_limits<std::uint16_t>::max()));
 }
 
 amqp::consumer_settings queue_consumer(const options& o) {

@@ -66,10 +66,8 @@ amqp::connection_settings broker_connection(const options& o, const tunables& t,
 amqp::consumer_settings queue_consumer(const options& o);
 // The command's consumer pool: one connection is enough for one queue.
 amqp::pool_settings consumer_connections(const options& o, const tunables& t, std::string name);
+using amqp::prefetch_count;  // for --client-buffer
 using amqp::prepare_for;
-
-// The prefetch count for --client-buffer: RabbitMQ takes 1 to 65535.
-std::uint16_t prefetch_count(std::size_t client_buffer) noexcept;
 
 // The sessions' settings: their own defaults, with what the command line
 // and the environment say.

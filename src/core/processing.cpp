@@ -114,7 +114,7 @@ result<publication> publication_for(const peer_context& ctx, smp::message msg,
   if (auto error = check_timestamp(msg, now)) return failure{std::move(*error)};
   if (auto error = check_ids(ctx, msg)) return failure{std::move(*error)};
 
-  publication out{inbound_exchange(ctx.owner_type), {}, msg.type(), {}, {}};
+  publication out{inbound_exchange(ctx.owner_type), {}, msg.type(), {}, {}, ctx.peer_id};
   std::optional<ca_flags> flags;
   switch (ctx.owner_type) {
     case node_type::accounting_authority:

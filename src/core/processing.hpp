@@ -26,6 +26,7 @@ struct peer_context {
   node_type peer_type;
   subnet owner_creditors, owner_debtors;
   subnet peer_creditors, peer_debtors;
+  std::string peer_id{};  // the peer's node ID: the `peer` of log lines about its messages
 };
 
 // An AMQP header value; the AMQP layer picks the smallest wire type for
@@ -40,6 +41,7 @@ struct publication {
   smp::message_type type;
   std::string body;  // the re-emitted (and possibly translated) JSON
   std::vector<std::pair<std::string_view, header_value>> headers;  // in wire order
+  std::string peer{};  // peer_context::peer_id: for log lines, not published
 };
 
 inline constexpr std::string_view json_content_type = "application/json";

@@ -7,16 +7,11 @@
 
 #include <algorithm>
 #include <exception>
-#include <limits>
 #include <stdexcept>
 #include <system_error>
 
 namespace swpt::daemon {
 namespace {
-
-std::uint16_t prefetch_count(std::size_t buffer) noexcept {
-  return static_cast<std::uint16_t>(std::clamp<std::size_t>(buffer, 1, std::numeric_limits<std::uint16_t>::max()));
-}
 
 template <class Make>
 auto tls_context(const config& c, Make make) {
@@ -59,7 +54,7 @@ amqp::pool_settings consumer_connections(const config& c) {
 amqp::consumer_settings queue_consumer(const config& c, std::string queue) {
   amqp::consumer_settings s;
   s.queue = std::move(queue);
-  s.prefetch = prefetch_count(c.clients.buffer);
+  s.prefetch = amqp::prefetch_count(c.clients.buffer);
   s.exclusive = c.clients.exclusive;
   s.standby_retry = c.clients.standby_retry;
   // The unit sees the connection's loss from next() and starts again; the
@@ -93,7 +88,7 @@ session::server_settings server_settings_for(const config& c, const listener& l)
 
 session::client_settings client_settings_for(const config& c) {
   session::client_settings s;
-  s.buffer = prefetch_count(c.clients.buffer);  // what the consumer may hold is what may be in flight
+  s.buffer = amqp::prefetch_count(c.clients.buffer);  // what the consumer may hold is what may be in flight
   s.times = stomp_timing(c);
   return s;
 }

@@ -6,7 +6,7 @@
 namespace swpt::session {
 
 peer_context make_peer_context(const nodedata::owner_data& owner, const nodedata::peer_data& peer) {
-  return {owner.type, peer.type, owner.creditors, owner.debtors, peer.creditors, peer.debtors};
+  return {owner.type, peer.type, owner.creditors, owner.debtors, peer.creditors, peer.debtors, peer.node_id};
 }
 
 node_directory::node_directory(nodedata::database db, asio::any_io_executor file_io, settings s)

@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <memory>
@@ -171,6 +172,55 @@ TEST_CASE("an unroutable message fails with errc::returned, its neighbours are c
   stop(io, p);
   CHECK(runs_out(io));
   delete_routed(admin, {exchange, queue});
+}
+
+TEST_CASE("the publisher's line about a failed message names the message's peer") {
+  struct line {
+    std::string message;
+    std::vector<log::field> fields;
+  };
+  struct captured {
+    std::mutex mutex;
+    std::vector<line> lines;  // guarded by mutex
+  };
+  auto capture = std::make_shared<captured>();
+  const auto threshold = log::threshold();
+  log::configure(
+      [capture](const log::record& r) {
+        std::lock_guard lock{capture->mutex};
+        capture->lines.push_back({std::string{r.message}, {r.fields.begin(), r.fields.end()}});
+      },
+      log::level::info);
+  struct restore {
+    log::level threshold;
+    ~restore() { log::configure(log::stdout_sink(log::format::text), threshold); }
+  } restored{threshold};
+
+  const auto url = test_broker();
+  connection admin{settings_for(url)};
+  const auto [exchange, queue] = declare_routed(admin, "test.peer-line", "direct", "bound");
+  asio::io_context io;
+  {
+    // A server's publisher serves every peer: its logger names none.
+    publisher p{io.get_executor(), {settings_for(url), 5s, 10}, log::logger{"swpt_stomp.rmq"}};
+    auto unroutable = sample(exchange, "nowhere", "from a peer");
+    unroutable.peer = "1234abcd";
+    outcome_log log;
+    submit_all(io, p, {std::move(unroutable)}, log);
+    REQUIRE(run_until(io, [&] { return log.size() == 1; }));
+    CHECK(log.outcomes[0] == errc::returned);
+    stop(io, p);
+  }
+  CHECK(runs_out(io));
+  delete_routed(admin, {exchange, queue});
+
+  std::lock_guard lock{capture->mutex};
+  const auto it = std::find_if(capture->lines.begin(), capture->lines.end(),
+                               [](const line& l) { return l.message.find("was returned") != std::string::npos; });
+  REQUIRE(it != capture->lines.end());
+  REQUIRE(it->fields.size() == 1);
+  CHECK(it->fields[0].key == "peer");
+  CHECK(it->fields[0].value == "1234abcd");
 }
 
 TEST_CASE("a message the broker refuses fails with errc::nacked") {

@@ -87,6 +87,14 @@ TEST_CASE("server: an accounting authority publishes to accounts_in keyed by deb
   CHECK(r->body == prepare_transfer(aa_debtor, 0x0000010000000001, "direct", 0x0000010000000001));
 }
 
+TEST_CASE("server: a publication names the peer it came from, for the publisher's log lines", "[processing]") {
+  auto ctx = aa_with_ca;
+  ctx.peer_id = "5678abcd";
+  const auto r = receive(ctx, "PrepareTransfer", prepare_transfer(aa_debtor, 0x0000010000000001, "direct", 0x0000010000000001));
+  REQUIRE(r);
+  CHECK(r->peer == "5678abcd");
+}
+
 TEST_CASE("server: README example key for debtor 123 and creditor 456", "[processing]") {
   const peer_context universal{node_type::accounting_authority, node_type::creditors_agent, {}, {}, {}, {}};
   const auto r = receive(universal, "AccountPurge", account_purge(123, 456));

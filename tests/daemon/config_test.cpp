@@ -2,6 +2,10 @@
 // options in that order of precedence, every kind of error with its key and
 // line, and what check-config prints.
 
+#include "amqp/consumer.hpp"
+#include "amqp/consumer_pool.hpp"
+#include "amqp/publisher.hpp"
+#include "app/environment.hpp"
 #include "daemon/config.hpp"
 #include "session/node_directory.hpp"
 #include "session/settings.hpp"
@@ -102,6 +106,26 @@ TEST_CASE("the defaults are the units' own", "[config]") {
   CHECK(c.clients.buffer == client.buffer);
   CHECK(c.timeouts.connect == duration_cast<duration>(server.times.connect_timeout));
   CHECK(c.timeouts.close == duration_cast<duration>(server.times.close_timeout));
+}
+
+TEST_CASE("the broker's defaults are the AMQP units' own and the upstream commands'", "[config]") {
+  using std::chrono::duration_cast;
+  const config c;
+  const amqp::connection_settings connection;
+  const amqp::publisher_settings publisher;
+  const amqp::pool_settings pool;
+  const amqp::consumer_settings consumer;
+  CHECK(c.broker.connection_timeout == duration_cast<duration>(connection.timeout));
+  CHECK(c.broker.heartbeat == duration_cast<duration>(connection.heartbeat));
+  CHECK(c.broker.confirmation_timeout == duration_cast<duration>(publisher.confirmation_timeout));
+  CHECK(c.broker.consumer_connections == pool.connections);
+  CHECK(c.broker.channels_per_connection == pool.worker.max_channels);
+  CHECK(c.clients.standby_retry == duration_cast<duration>(consumer.standby_retry));
+  CHECK(c.clients.buffer == consumer.prefetch);
+  // The upstream commands read the same variables with the same defaults.
+  const app::tunables upstream;
+  CHECK(upstream.rmq_connection_timeout == connection.timeout);
+  CHECK(upstream.rmq_confirmation_timeout == publisher.confirmation_timeout);
 }
 
 TEST_CASE("the example file lists every key with its default", "[config]") {

@@ -29,7 +29,8 @@ struct drain_run {
 // failure; a terminal stop ends it at once (operation_aborted).
 asio::awaitable<void> drain(drain_run run, bool& failed, const bool& aborted, const log::logger& logger) {
   try {
-    co_await amqp::run_drainer(run.source, run.sink, run.peering, run.max_unconfirmed);
+    auto drainer_logger = log::logger{"swpt_stomp.drainer"}.with("peer", run.peering.peer_id).with("queue", run.queue);
+    co_await amqp::run_drainer(run.source, run.sink, run.peering, run.max_unconfirmed, std::move(drainer_logger));
   } catch (const std::exception& e) {
     failed = true;
     if (aborted)
