@@ -107,23 +107,10 @@ bool sink::has_all(const std::vector<planned>& plan) {
   return true;
 }
 
-namespace {
-
-// scripts/rabbitmq ctl on the test broker.
-struct ctl_node : rabbitmq_node {
-  ctl_node() : rabbitmq_node{rabbitmq_node::test_broker()} {}
-  std::string ctl(std::vector<std::string> args) const {
-    args.insert(args.begin(), {"ctl", name(), std::to_string(port())});
-    return script(args).output;
-  }
-};
-
-}  // namespace
-
 std::uint64_t queue_consumers(scenario& s, const fixtures::node& n, const std::string& queue) {
   s.broker_url(n);
-  std::istringstream lines{
-      ctl_node{}.ctl({"list_queues", "--quiet", "--no-table-headers", "-p", s.vhost(n), "name", "consumers"})};
+  std::istringstream lines{rabbitmq_node::test_broker().ctl(
+      {"list_queues", "--quiet", "--no-table-headers", "-p", s.vhost(n), "name", "consumers"})};
   std::string name;
   std::uint64_t consumers = 0;
   while (lines >> name >> consumers)

@@ -82,6 +82,11 @@ std::map<std::string, std::uint64_t> rabbitmq_node::queue_depths(const std::stri
 
 std::string rabbitmq_node::url() const { return fmt::format("amqp://guest:guest@127.0.0.1:{}", port_); }
 
+std::string rabbitmq_node::ctl(std::vector<std::string> args) const {
+  args.insert(args.begin(), {"ctl", name_, std::to_string(port_)});
+  return script(args).output;
+}
+
 private_broker::private_broker(std::string name, std::uint16_t port) : rabbitmq_node{std::move(name), port} {
   start();
 }

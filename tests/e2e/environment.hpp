@@ -42,6 +42,9 @@ class rabbitmq_node {
   // Queue name -> messages (ready + unacknowledged), from rabbitmqctl.
   std::map<std::string, std::uint64_t> queue_depths(const std::string& vhost) const;
   std::string url() const;  // of the default vhost
+  // rabbitmqctl ARGS on the node (scripts/rabbitmq ctl); what it printed.
+  // Throws when it fails.
+  std::string ctl(std::vector<std::string> args) const;
 
   const std::string& name() const noexcept { return name_; }
   std::uint16_t port() const noexcept { return port_; }
