@@ -23,11 +23,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 namespace swpt::amqp {
 namespace {
@@ -88,6 +88,44 @@ void submit_all(asio::io_context& io, publisher& p, std::vector<publication> mes
     if (e) std::rethrow_exception(e);
   });
 }
+
+// The process's log records while it lives, with their fields (set up
+// before the workers whose lines it takes start).
+class log_capture {
+ public:
+  struct line {
+    std::string message;
+    std::vector<log::field> fields;
+  };
+
+  log_capture() : threshold_{log::threshold()} {
+    log::configure(
+        [lines = lines_](const log::record& r) {
+          std::lock_guard lock{lines->mutex};
+          lines->items.push_back({std::string{r.message}, {r.fields.begin(), r.fields.end()}});
+        },
+        log::level::info);
+  }
+  ~log_capture() { log::configure(log::stdout_sink(log::format::text), threshold_); }
+  log_capture(const log_capture&) = delete;
+  log_capture& operator=(const log_capture&) = delete;
+
+  // The first line whose message holds `text`.
+  std::optional<line> find(std::string_view text) const {
+    std::lock_guard lock{lines_->mutex};
+    for (const auto& l : lines_->items)
+      if (l.message.find(text) != std::string::npos) return l;
+    return std::nullopt;
+  }
+
+ private:
+  struct shared {
+    std::mutex mutex;
+    std::vector<line> items;  // guarded by mutex
+  };
+  std::shared_ptr<shared> lines_ = std::make_shared<shared>();
+  log::level threshold_;
+};
 
 TEST_CASE("broker URLs are parsed and never shown with their password") {
   const auto url = broker_url::parse("amqp://user:s3cret@rabbit.example:5673/node%2Fa");
@@ -175,27 +213,7 @@ TEST_CASE("an unroutable message fails with errc::returned, its neighbours are c
 }
 
 TEST_CASE("the publisher's line about a failed message names the message's peer") {
-  struct line {
-    std::string message;
-    std::vector<log::field> fields;
-  };
-  struct captured {
-    std::mutex mutex;
-    std::vector<line> lines;  // guarded by mutex
-  };
-  auto capture = std::make_shared<captured>();
-  const auto threshold = log::threshold();
-  log::configure(
-      [capture](const log::record& r) {
-        std::lock_guard lock{capture->mutex};
-        capture->lines.push_back({std::string{r.message}, {r.fields.begin(), r.fields.end()}});
-      },
-      log::level::info);
-  struct restore {
-    log::level threshold;
-    ~restore() { log::configure(log::stdout_sink(log::format::text), threshold); }
-  } restored{threshold};
-
+  const log_capture capture;
   const auto url = test_broker();
   connection admin{settings_for(url)};
   const auto [exchange, queue] = declare_routed(admin, "test.peer-line", "direct", "bound");
@@ -214,13 +232,11 @@ TEST_CASE("the publisher's line about a failed message names the message's peer"
   CHECK(runs_out(io));
   delete_routed(admin, {exchange, queue});
 
-  std::lock_guard lock{capture->mutex};
-  const auto it = std::find_if(capture->lines.begin(), capture->lines.end(),
-                               [](const line& l) { return l.message.find("was returned") != std::string::npos; });
-  REQUIRE(it != capture->lines.end());
-  REQUIRE(it->fields.size() == 1);
-  CHECK(it->fields[0].key == "peer");
-  CHECK(it->fields[0].value == "1234abcd");
+  const auto returned = capture.find("was returned");
+  REQUIRE(returned);
+  REQUIRE(returned->fields.size() == 1);
+  CHECK(returned->fields[0].key == "peer");
+  CHECK(returned->fields[0].value == "1234abcd");
 }
 
 TEST_CASE("a message the broker refuses fails with errc::nacked") {
@@ -380,12 +396,14 @@ TEST_CASE("an inline worker goes with its io_context, even during a connection a
 // A consumer over `queue`, with a prepare function that refuses bodies
 // starting with "poison".
 std::unique_ptr<consumer> consumer_of(consumer_pool& pool, asio::io_context& io, std::string queue,
-                                      std::uint16_t prefetch) {
-  return std::make_unique<consumer>(pool, io.get_executor(), consumer_settings{std::move(queue), prefetch},
-                                    [](const content& c) -> result<std::string> {
-                                      if (c.body.starts_with("poison")) return failure{"poisoned"};
-                                      return c.body + "!";
-                                    });
+                                      std::uint16_t prefetch, log::logger logger = log::logger{"swpt_stomp.rmq"}) {
+  return std::make_unique<consumer>(
+      pool, io.get_executor(), consumer_settings{std::move(queue), prefetch},
+      [](const content& c) -> result<std::string> {
+        if (c.body.starts_with("poison")) return failure{"poisoned"};
+        return c.body + "!";
+      },
+      std::move(logger));
 }
 
 asio::awaitable<void> receive(consumer& source, std::vector<session::outgoing_message>& into, std::size_t count) {
@@ -461,6 +479,36 @@ TEST_CASE("the consumer hands out prepared deliveries; a receipt acknowledges ev
   CHECK(dead[0].body == "poison 7");
   admin.delete_queue(queue);
   admin.delete_queue(topology.dead_letter_queue);
+}
+
+TEST_CASE("a consumer's lines name its queue and the peer its logger names") {
+  const log_capture capture;
+  const auto url = test_broker();
+  connection admin{settings_for(url)};
+  const auto queue = unique("test.named");
+  admin.declare_queue(queue);
+  admin.publish("", queue, {"application/json", "PrepareTransfer", nullptr}, "m1", false);
+
+  asio::io_context io;
+  consumer_pool pool{pool_for(url)};
+  std::vector<session::outgoing_message> got;
+  {
+    auto source = consumer_of(pool, io, queue, 10, log::logger{"swpt_stomp.rmq"}.with("peer", "1234abcd"));
+    REQUIRE(receive_all(io, *source, got, 1));
+    source->confirm(got.back().id);
+    stop(io, *source);
+  }
+  stop(io, pool);
+  CHECK(runs_out(io));
+  admin.delete_queue(queue);
+
+  const auto started = capture.find("Started consuming from");
+  REQUIRE(started);
+  REQUIRE(started->fields.size() == 2);
+  CHECK(started->fields[0].key == "peer");
+  CHECK(started->fields[0].value == "1234abcd");
+  CHECK(started->fields[1].key == "queue");
+  CHECK(started->fields[1].value == queue);
 }
 
 TEST_CASE("unacknowledged deliveries go back to the queue when the consumer ends") {
