@@ -314,10 +314,7 @@ void broker_worker::run() noexcept {
     }
     if (stop_requested_) break;
     const auto retry_at = lost(why, delays);
-    while (!stop_requested_ && clock::now() < retry_at) {
-      take_commands();
-      wait_idle(retry_at);
-    }
+    while (awaiting_retry(retry_at)) wait_idle(retry_at);
   }
   close_politely();
   finish();
@@ -327,6 +324,12 @@ clock::time_point broker_worker::lost(const std::string& why, backoff& delays) n
   logger_.error("RabbitMQ connection error: {}", why);
   lose_connection(why);
   return clock::now() + delays.next();
+}
+
+bool broker_worker::awaiting_retry(clock::time_point retry_at) {
+  if (stop_requested_ || clock::now() >= retry_at) return false;
+  take_commands();
+  return true;
 }
 
 asio::awaitable<void> broker_worker::run_inline([[maybe_unused]] std::shared_ptr<broker_worker> self) {
@@ -350,10 +353,7 @@ asio::awaitable<void> broker_worker::run_inline([[maybe_unused]] std::shared_ptr
     }
     if (stop_requested_) break;
     const auto retry_at = lost(why, delays);
-    while (!stop_requested_ && clock::now() < retry_at) {
-      take_commands();
-      co_await wait_inline(retry_at);
-    }
+    while (awaiting_retry(retry_at)) co_await wait_inline(retry_at);
   }
   co_await close_inline();
   finish();

@@ -193,6 +193,9 @@ class broker_worker {
   void serve();
   bool serve_round();  // true: nothing is buffered, the loop may sleep
   clock::time_point lost(const std::string& why, backoff& delays) noexcept;  // when to try again
+  // Between attempts: whether to wait on until `retry_at` (no stop came);
+  // takes the commands that came meanwhile, so a detach need not wait.
+  bool awaiting_retry(clock::time_point retry_at);
   void open_wanted();
   void wake() noexcept;
   bool begin_close() noexcept;  // true: wait for close-ok
